@@ -1,0 +1,179 @@
+"""The one access policy of the archive.
+
+Every reader of the archive (admin views, public pages, search, API, file serving, exports, ...)
+asks this module who may see what. Nothing else filters by access regime or publication status.
+
+Three questions, for a user and a record:
+- ``can_list``: may the record appear in a list (its title and code)?
+- ``can_view_metadata``: may its description page be shown?
+- ``can_view_content``: may its content (scans, OCR text, full text, downloads) be shown?
+and their queryset forms, ``listable(user, queryset)`` and ``admin_queryset(user, model)``.
+"""
+
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import NATIONAL_ADMIN_GROUP, ArchiveRole, Role
+from .vocabularies import AccessRegime, PublicationStatus
+
+STAFF_ROLES = (Role.ARCHIVIST, Role.READING_ROOM, Role.LEADER)
+
+
+def is_national_admin(user):
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _cached(user, "_national_admin", lambda: user.groups.filter(name=NATIONAL_ADMIN_GROUP).exists())
+
+
+def staff_archive_ids(user):
+    """The archives whose staff the user belongs to (any role)."""
+    if not user.is_authenticated:
+        return frozenset()
+    return _cached(
+        user,
+        "_staff_archive_ids",
+        lambda: frozenset(
+            ArchiveRole.objects.filter(group__user=user, role__in=STAFF_ROLES).values_list(
+                "archive_id", flat=True
+            )
+        ),
+    )
+
+
+def archive_roles(user, archive_id):
+    if not user.is_authenticated:
+        return frozenset()
+    roles = _cached(
+        user,
+        "_archive_roles",
+        lambda: tuple(ArchiveRole.objects.filter(group__user=user).values_list("archive_id", "role")),
+    )
+    return frozenset(role for archive, role in roles if archive == archive_id)
+
+
+def is_staff_of(user, archive_id):
+    return is_national_admin(user) or archive_id in staff_archive_ids(user)
+
+
+def is_leader_of(user, archive_id):
+    return is_national_admin(user) or Role.LEADER in archive_roles(user, archive_id)
+
+
+def admin_queryset(user, model):
+    """The rows of a description model that a staff user may reach in the admin."""
+    queryset = model._default_manager.all()
+    if is_national_admin(user):
+        return queryset
+    return queryset.filter(archive_id__in=staff_archive_ids(user))
+
+
+def admin_archives(user):
+    from .models import Archive
+
+    if is_national_admin(user):
+        return Archive.objects.all()
+    return Archive.objects.filter(pk__in=staff_archive_ids(user))
+
+
+def _public_filter(model):
+    condition = Q(publication_status=PublicationStatus.PUBLISHED)
+    if _has_regime(model):
+        condition &= ~Q(access_regime=AccessRegime.SECRET)
+    return condition
+
+
+def listable(user, queryset):
+    """Filter a queryset of description records to what ``user`` may see listed."""
+    if is_national_admin(user):
+        return queryset
+    condition = _public_filter(queryset.model)
+    staff_of = staff_archive_ids(user)
+    if staff_of:
+        condition |= Q(archive_id__in=staff_of)
+    return queryset.filter(condition)
+
+
+def can_list(user, record):
+    if is_staff_of(user, record.archive_id):
+        return True
+    if not record.is_published:
+        return False
+    return _effective_regime(record) != AccessRegime.SECRET
+
+
+def can_view_metadata(user, record):
+    return can_list(user, record) and all(can_list(user, parent) for parent in parents_of(record))
+
+
+def can_view_content(user, record, today=None):
+    if not can_view_metadata(user, record):
+        return False
+    if is_staff_of(user, record.archive_id):
+        return True
+    regime = _effective_regime(record)
+    if regime == AccessRegime.OPEN:
+        return True
+    if regime == AccessRegime.CONDITIONAL:
+        return _opened(record, today)
+    return False
+
+
+def content_restriction(user, record):
+    """Why the content is withheld, for the page to say so; None when it can be shown."""
+    if can_view_content(user, record):
+        return None
+    if _effective_regime(record) == AccessRegime.CONDITIONAL:
+        return "conditional"
+    return "restricted"
+
+
+def parents_of(record):
+    """The ancestors of a record, nearest first (file, series, fonds)."""
+    chain = []
+    node = record
+    while True:
+        parent = getattr(node, "file", None) if hasattr(node, "file_id") else None
+        if parent is None and hasattr(node, "series_id") and node.series_id:
+            parent = node.series
+        if parent is None and hasattr(node, "fonds_id") and node.fonds_id:
+            parent = node.fonds
+        if parent is None:
+            return chain
+        chain.append(parent)
+        node = parent
+
+
+def _effective_regime(record):
+    if not _has_regime(type(record)):
+        return AccessRegime.OPEN
+    regime = record.access_regime
+    file = getattr(record, "file", None) if hasattr(record, "file_id") else None
+    if file is not None:
+        regime = max(regime, file.access_regime)
+    return regime
+
+
+def _opened(record, today=None):
+    """A conditional-access record opens once every restricting level has reached its opening date."""
+    today = today or timezone.localdate()
+    file = getattr(record, "file", None) if hasattr(record, "file_id") else None
+    restricting = [
+        node for node in (record, file) if node is not None and node.access_regime == AccessRegime.CONDITIONAL
+    ]
+    return all(
+        isinstance(node.opening_date, datetime.date) and node.opening_date <= today for node in restricting
+    )
+
+
+def _has_regime(model):
+    return any(field.name == "access_regime" for field in model._meta.get_fields())
+
+
+def _cached(user, attribute, compute):
+    if not hasattr(user, attribute):
+        setattr(user, attribute, compute())
+    return getattr(user, attribute)

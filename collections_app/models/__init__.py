@@ -1,0 +1,27 @@
+from .archives import NATIONAL_ADMIN_GROUP, Archive, ArchiveRole, Role, fold_slug
+from .description import Category, Document, Fonds, RecordFile, Series
+from .events import AliasReason, ReferenceAlias
+from .units import AdministrativeUnit, UnitChange, UnitChangeKind, UnitKind, UnitLevel
+
+DESCRIPTION_MODELS = (Fonds, Series, RecordFile, Document)
+
+__all__ = [
+    "DESCRIPTION_MODELS",
+    "NATIONAL_ADMIN_GROUP",
+    "AdministrativeUnit",
+    "AliasReason",
+    "Archive",
+    "ArchiveRole",
+    "Category",
+    "Document",
+    "Fonds",
+    "RecordFile",
+    "ReferenceAlias",
+    "Role",
+    "Series",
+    "UnitChange",
+    "UnitChangeKind",
+    "UnitKind",
+    "UnitLevel",
+    "fold_slug",
+]
