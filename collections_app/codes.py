@@ -44,8 +44,9 @@ def reference_code_owner(code):
 def record_alias(record, old_code, reason=AliasReason.RECODED):
     """Keep ``old_code`` answering for ``record``; a code that comes back stops being an alias."""
     content_type = ContentType.objects.get_for_model(type(record))
-    ReferenceAlias.objects.filter(code=record.reference_code, content_type=content_type,
-                                  object_id=record.pk).delete()
+    ReferenceAlias.objects.filter(
+        code=record.reference_code, content_type=content_type, object_id=record.pk
+    ).delete()
     ReferenceAlias.objects.update_or_create(
         code=old_code,
         defaults={
@@ -86,9 +87,7 @@ def recode_fonds_children(fonds, old_reference_code=None):
 def move_file(file, target_series):
     """Move a file to another series of its archive; its codes and its documents' codes follow."""
     if target_series.archive_id != file.archive_id:
-        raise ValidationError(
-            _("Không thể chuyển hồ sơ sang mục lục của cơ quan lưu trữ khác.")
-        )
+        raise ValidationError(_("Không thể chuyển hồ sơ sang mục lục của cơ quan lưu trữ khác."))
     if file.series_id == target_series.pk:
         raise ValidationError(_("Hồ sơ đã ở trong mục lục này. Chọn một mục lục khác."))
     new_code = file.compose_file_code(series=target_series)
@@ -136,3 +135,10 @@ __all__ = [
     "reference_code_owner",
     "resolve_reference",
 ]
+
+
+def aliases_of(record):
+    content_type = ContentType.objects.get_for_model(type(record))
+    return ReferenceAlias.objects.filter(content_type=content_type, object_id=record.pk).order_by(
+        "-created_at"
+    )

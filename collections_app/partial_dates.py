@@ -49,9 +49,7 @@ def _iso_prefix(original, year, month=None, day=None):
     try:
         datetime.date(year, month, day)
     except ValueError:
-        raise ValidationError(
-            INVALID_MESSAGE, code="invalid_date", params={"value": original}
-        ) from None
+        raise ValidationError(INVALID_MESSAGE, code="invalid_date", params={"value": original}) from None
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 

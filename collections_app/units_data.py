@@ -17,9 +17,7 @@ def read_reorganisation(path=PROVINCES_CSV):
     with open(path, encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
             key = (row["new_code"], row["new_name"], row["new_kind"])
-            groups.setdefault(key, []).append(
-                (row["former_code"], row["former_name"], row["former_kind"])
-            )
+            groups.setdefault(key, []).append((row["former_code"], row["former_name"], row["former_kind"]))
     return groups
 
 
@@ -33,18 +31,24 @@ def load_provinces(unit_model, change_model, path=PROVINCES_CSV):
         unchanged = formers == [(new_code, new_name, new_kind)]
         if unchanged:
             unit_model.objects.get_or_create(
-                level="province", code=new_code, valid_from=None,
+                level="province",
+                code=new_code,
+                valid_from=None,
                 defaults={"name": new_name, "kind": new_kind},
             )
             continue
         successor, _ = unit_model.objects.get_or_create(
-            level="province", code=new_code, valid_from=REORGANISATION_DATE,
+            level="province",
+            code=new_code,
+            valid_from=REORGANISATION_DATE,
             defaults={"name": new_name, "kind": new_kind},
         )
         predecessors = []
         for code, name, kind in formers:
             unit, _ = unit_model.objects.get_or_create(
-                level="province", code=code, valid_from=None,
+                level="province",
+                code=code,
+                valid_from=None,
                 defaults={"name": name, "kind": kind, "valid_to": LAST_DAY_BEFORE},
             )
             predecessors.append(unit)

@@ -89,9 +89,9 @@ class ArchivePage(RoutablePageMixin, Page):
     def fonds_detail(self, request, code):
         fonds = self._get_record(request, Fonds, code)
         series = access.listable(request.user, fonds.series.all()).order_by("number")
-        loose_files = access.listable(
-            request.user, fonds.files.filter(series__isnull=True)
-        ).order_by("number_in_series", "id")
+        loose_files = access.listable(request.user, fonds.files.filter(series__isnull=True)).order_by(
+            "number_in_series", "id"
+        )
         return self._render_record(
             request,
             fonds,
@@ -133,7 +133,11 @@ class ArchivePage(RoutablePageMixin, Page):
     # Helpers --------------------------------------------------------------------------------
 
     def _get_record(self, request, model, code):
-        related = {Series: ["fonds"], RecordFile: ["fonds", "series"], Document: ["file__fonds", "file__series"]}
+        related = {
+            Series: ["fonds"],
+            RecordFile: ["fonds", "series"],
+            Document: ["file__fonds", "file__series"],
+        }
         record = get_object_or_404(
             model.objects.select_related("archive", *related.get(model, [])),
             reference_code=code,
@@ -174,7 +178,10 @@ def paginate(request, queryset, parameter="page"):
 def breadcrumbs(archive_page, record):
     chain = [record, *access.parents_of(record)]
     chain.reverse()
-    return [(str(node if not isinstance(node, Fonds) else node.name), archive_page.url_for(node)) for node in chain]
+    return [
+        (str(node if not isinstance(node, Fonds) else node.name), archive_page.url_for(node))
+        for node in chain
+    ]
 
 
 def canonical_url(record):

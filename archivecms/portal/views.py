@@ -22,8 +22,12 @@ def permanent_link(request, code):
 
 
 def healthz(request):
-    checks = {"database": _check_database(), "storage": _check_storage(), "tasks": _check_tasks(),
-              "search": _check_search()}
+    checks = {
+        "database": _check_database(),
+        "storage": _check_storage(),
+        "tasks": _check_tasks(),
+        "search": _check_search(),
+    }
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(checks, status=200 if healthy else 503)
 

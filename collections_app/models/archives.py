@@ -94,9 +94,7 @@ class ArchiveRole(models.Model):
     class Meta:
         verbose_name = _("vai trò trong cơ quan lưu trữ")
         verbose_name_plural = _("vai trò trong cơ quan lưu trữ")
-        constraints = [
-            models.UniqueConstraint(fields=["archive", "role"], name="one_group_per_archive_role")
-        ]
+        constraints = [models.UniqueConstraint(fields=["archive", "role"], name="one_group_per_archive_role")]
 
     def __str__(self):
         return self.group.name

@@ -69,9 +69,7 @@ class DescriptionNode(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    reference_code = models.CharField(
-        _("mã tham chiếu"), max_length=150, unique=True, editable=False
-    )
+    reference_code = models.CharField(_("mã tham chiếu"), max_length=150, unique=True, editable=False)
     publication_status = models.CharField(
         _("trạng thái công bố"),
         max_length=10,
@@ -132,9 +130,7 @@ class DescriptionNode(models.Model):
 class Fonds(DescriptionNode):
     """Phông lưu trữ: everything one creating body produced."""
 
-    code = models.CharField(
-        _("mã phông"), max_length=13, validators=[code_segment_validator]
-    )
+    code = models.CharField(_("mã phông"), max_length=13, validators=[code_segment_validator])
     name = models.CharField(_("tên phông"), max_length=200)
     creator_code = models.CharField(
         _("mã định danh cơ quan hình thành phông"),
@@ -156,9 +152,7 @@ class Fonds(DescriptionNode):
         on_delete=models.PROTECT,
         related_name="fonds",
     )
-    total_paper_records = models.PositiveIntegerField(
-        _("tổng số tài liệu giấy"), null=True, blank=True
-    )
+    total_paper_records = models.PositiveIntegerField(_("tổng số tài liệu giấy"), null=True, blank=True)
     digitized_pages = models.PositiveIntegerField(_("số trang đã số hóa"), null=True, blank=True)
     main_record_groups = models.CharField(_("các nhóm tài liệu chủ yếu"), max_length=300, blank=True)
     other_record_types = models.CharField(_("các loại hình tài liệu khác"), max_length=300, blank=True)
@@ -210,9 +204,7 @@ class Fonds(DescriptionNode):
             previous = None
             if self.pk:
                 previous = (
-                    Fonds.objects.filter(pk=self.pk)
-                    .values_list("reference_code", "creator_code")
-                    .first()
+                    Fonds.objects.filter(pk=self.pk).values_list("reference_code", "creator_code").first()
                 )
             super().save(*args, **kwargs)
             if previous and previous != (self.reference_code, self.creator_code):
@@ -225,12 +217,8 @@ class Fonds(DescriptionNode):
 class Series(DescriptionNode):
     """Mục lục hồ sơ: a numbered inventory of files within a fonds."""
 
-    fonds = models.ForeignKey(
-        Fonds, verbose_name=_("phông"), on_delete=models.PROTECT, related_name="series"
-    )
-    number = models.CharField(
-        _("mục lục số"), max_length=10, validators=[code_segment_validator]
-    )
+    fonds = models.ForeignKey(Fonds, verbose_name=_("phông"), on_delete=models.PROTECT, related_name="series")
+    number = models.CharField(_("mục lục số"), max_length=10, validators=[code_segment_validator])
     title = models.CharField(_("tên mục lục"), max_length=500)
     date_range = models.CharField(_("thời gian của tài liệu"), max_length=30, blank=True)
     description = models.TextField(_("ghi chú"), max_length=2000, blank=True)
@@ -270,12 +258,10 @@ class Series(DescriptionNode):
         with transaction.atomic():
             previous = None
             if self.pk:
-                previous = (
-                    Series.objects.filter(pk=self.pk).values_list("reference_code", flat=True).first()
-                )
+                previous = Series.objects.filter(pk=self.pk).values_list("reference_code", flat=True).first()
             super().save(*args, **kwargs)
             if previous and previous != self.reference_code:
-                from ..codes import record_alias, recode_files
+                from ..codes import recode_files, record_alias
 
                 record_alias(self, previous)
                 recode_files(self.files.all())
@@ -309,9 +295,7 @@ class RecordDescription(DescriptionNode):
         blank=True,
         help_text=_("Với tài liệu sử dụng có điều kiện: ngày tài liệu được mở cho sử dụng."),
     )
-    access_reason = models.CharField(
-        _("lý do hạn chế sử dụng"), max_length=300, blank=True
-    )
+    access_reason = models.CharField(_("lý do hạn chế sử dụng"), max_length=300, blank=True)
 
     class Meta:
         abstract = True
@@ -321,8 +305,7 @@ class RecordDescription(DescriptionNode):
         errors = {}
         if self.risk_recovery and not self.risk_recovery_status:
             errors["risk_recovery_status"] = _(
-                "Khi có chế độ dự phòng, hãy chọn tình trạng dự phòng (01 Đã dự phòng hoặc "
-                "02 Chưa dự phòng)."
+                "Khi có chế độ dự phòng, hãy chọn tình trạng dự phòng (01 Đã dự phòng hoặc 02 Chưa dự phòng)."
             )
         if self.access_regime == AccessRegime.OPEN and self.opening_date:
             errors["opening_date"] = _(
@@ -336,9 +319,7 @@ class RecordDescription(DescriptionNode):
 class RecordFile(RecordDescription):
     """Hồ sơ: the records of one matter."""
 
-    fonds = models.ForeignKey(
-        Fonds, verbose_name=_("phông"), on_delete=models.PROTECT, related_name="files"
-    )
+    fonds = models.ForeignKey(Fonds, verbose_name=_("phông"), on_delete=models.PROTECT, related_name="files")
     series = models.ForeignKey(
         Series,
         verbose_name=_("mục lục hồ sơ"),
@@ -354,9 +335,7 @@ class RecordFile(RecordDescription):
         validators=[code_segment_validator],
         help_text=_("Để trống để dùng mã định danh cơ quan (hoặc mã phông) của phông."),
     )
-    year = models.PositiveSmallIntegerField(
-        _("năm hình thành hồ sơ"), validators=[MaxValueValidator(2999)]
-    )
+    year = models.PositiveSmallIntegerField(_("năm hình thành hồ sơ"), validators=[MaxValueValidator(2999)])
     file_number = models.CharField(
         _("số và ký hiệu hồ sơ"), max_length=20, validators=[code_segment_validator]
     )
@@ -376,9 +355,7 @@ class RecordFile(RecordDescription):
         help_text=_("[mã cơ quan lưu trữ].[kho/giá/hộp].[số hồ sơ giấy]; bắt buộc khi số hóa."),
     )  # paperFileCode
     description = models.TextField(_("ghi chú"), max_length=2000, blank=True)  # description
-    number_in_series = models.PositiveIntegerField(
-        _("số thứ tự trong mục lục"), null=True, blank=True
-    )
+    number_in_series = models.PositiveIntegerField(_("số thứ tự trong mục lục"), null=True, blank=True)
     box = models.CharField(_("hộp số"), max_length=20, blank=True)
     shelf = models.CharField(_("vị trí (kho, giá)"), max_length=50, blank=True)
     original_status = models.CharField(
@@ -439,8 +416,10 @@ class RecordFile(RecordDescription):
             errors["series"] = _(
                 "Mục lục “%(series)s” thuộc phông khác. Chọn một mục lục của phông “%(fonds)s”."
             ) % {"series": self.series, "fonds": self.fonds}
-        if self.start_date and self.end_date and (
-            partial_dates.latest(self.end_date) < partial_dates.earliest(self.start_date)
+        if (
+            self.start_date
+            and self.end_date
+            and (partial_dates.latest(self.end_date) < partial_dates.earliest(self.start_date))
         ):
             errors["end_date"] = _(
                 "Thời gian kết thúc (%(end)s) sớm hơn thời gian bắt đầu (%(start)s). Sửa lại một "
@@ -476,7 +455,7 @@ class RecordFile(RecordDescription):
                 )
             super().save(*args, **kwargs)
             if previous and previous != self.reference_code:
-                from ..codes import record_alias, recode_documents
+                from ..codes import recode_documents, record_alias
 
                 record_alias(self, previous, reason="recoded")
                 recode_documents(self)
@@ -576,6 +555,10 @@ class Document(RecordDescription):
         return f"{self.archive.code}.{self.compose_codes()[0]}"
 
     @property
+    def issued_date_display(self):
+        return partial_dates.format_partial_date(self.issued_date)
+
+    @property
     def number_and_notation(self):
         notation = re.sub(r"\s*/\s*", "/", self.code_notation or "").strip("/ ")
         if self.code_number and notation:
@@ -589,9 +572,7 @@ class Document(RecordDescription):
         if self.number_and_notation:
             parts.append(_("số %(number)s") % {"number": self.number_and_notation})
         if self.issued_date:
-            parts.append(
-                _("ngày %(date)s") % {"date": partial_dates.format_partial_date(self.issued_date)}
-            )
+            parts.append(_("ngày %(date)s") % {"date": partial_dates.format_partial_date(self.issued_date)})
         if self.organ_name:
             parts.append(_("của %(organ)s") % {"organ": self.organ_name})
         head = " ".join(str(part) for part in parts if part)
@@ -613,9 +594,7 @@ class Document(RecordDescription):
         if self.kind == RecordKind.PHOTO and not self.photo_kind:
             errors["photo_kind"] = _("Với tài liệu ảnh, hãy chọn loại ảnh (01 Phim âm bản, 02 Ảnh).")
         if self.kind == RecordKind.MEDIA and not self.media_kind:
-            errors["media_kind"] = _(
-                "Với tài liệu ghi âm, ghi hình, hãy chọn loại (01 Ghi âm, 02 Ghi hình)."
-            )
+            errors["media_kind"] = _("Với tài liệu ghi âm, ghi hình, hãy chọn loại (01 Ghi âm, 02 Ghi hình).")
         if self.kind == RecordKind.TEXT and not self.type_name:
             errors["type_name"] = _("Hãy chọn tên loại văn bản (01–32; chọn 32 Khác nếu không rõ).")
         if errors:

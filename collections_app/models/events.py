@@ -20,9 +20,7 @@ class ReferenceAlias(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
-    archive = models.ForeignKey(
-        "collections_app.Archive", on_delete=models.PROTECT, related_name="+"
-    )
+    archive = models.ForeignKey("collections_app.Archive", on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("lý do"), max_length=10, choices=AliasReason.choices)
     created_at = models.DateTimeField(_("ghi nhận lúc"), auto_now_add=True)
 

@@ -91,9 +91,7 @@ class AdministrativeUnit(models.Model):
 
     def successors(self):
         """The units this one became directly (empty while it still exists)."""
-        return AdministrativeUnit.objects.filter(
-            became_by__predecessors=self
-        ).distinct()
+        return AdministrativeUnit.objects.filter(became_by__predecessors=self).distinct()
 
     def current_successors(self):
         """The units that hold this unit's territory today, following every change."""
