@@ -171,7 +171,7 @@ class Fonds(DescriptionNode):
     class Meta:
         verbose_name = _("phông lưu trữ")
         verbose_name_plural = _("phông lưu trữ")
-        ordering = ["archive", "code"]
+        ordering = ["archive_id", "code"]
         constraints = [
             models.UniqueConstraint(fields=["archive", "code"], name="unique_fonds_code_in_archive")
         ]
@@ -228,7 +228,7 @@ class Series(DescriptionNode):
     class Meta:
         verbose_name = _("mục lục hồ sơ")
         verbose_name_plural = _("mục lục hồ sơ")
-        ordering = ["fonds", "number"]
+        ordering = ["fonds_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["fonds", "number"], name="unique_series_number_in_fonds")
         ]
@@ -300,8 +300,8 @@ class RecordDescription(DescriptionNode):
     class Meta:
         abstract = True
 
-    def clean(self):
-        super().clean()
+    def record_errors(self):
+        """Errors of the fields files and documents share, as ``{field: message}``."""
         errors = {}
         if self.risk_recovery and not self.risk_recovery_status:
             errors["risk_recovery_status"] = _(
@@ -312,8 +312,7 @@ class RecordDescription(DescriptionNode):
                 "Ngày mở chỉ dùng cho tài liệu sử dụng có điều kiện. Xóa ngày mở hoặc đổi chế "
                 "độ sử dụng thành “Sử dụng có điều kiện”."
             )
-        if errors:
-            raise ValidationError(errors)
+        return errors
 
 
 class RecordFile(RecordDescription):
@@ -376,7 +375,7 @@ class RecordFile(RecordDescription):
     class Meta:
         verbose_name = _("hồ sơ")
         verbose_name_plural = _("hồ sơ")
-        ordering = ["fonds", "series", "number_in_series", "file_code"]
+        ordering = ["fonds_id", "series_id", "number_in_series", "file_code"]
         constraints = [
             models.UniqueConstraint(fields=["archive", "file_code"], name="unique_file_code_in_archive")
         ]
@@ -405,7 +404,7 @@ class RecordFile(RecordDescription):
 
     def clean(self):
         super().clean()
-        errors = {}
+        errors = self.record_errors()
         if self.fonds_id:
             self.archive_id = self.archive_id or self.fonds.archive_id
             try:
@@ -530,7 +529,7 @@ class Document(RecordDescription):
     class Meta:
         verbose_name = _("tài liệu")
         verbose_name_plural = _("tài liệu")
-        ordering = ["file", "ordinal"]
+        ordering = ["file_id", "ordinal"]
         constraints = [
             models.UniqueConstraint(fields=["file", "ordinal"], name="unique_document_ordinal_in_file")
         ]
@@ -584,7 +583,7 @@ class Document(RecordDescription):
 
     def clean(self):
         super().clean()
-        errors = {}
+        errors = self.record_errors()
         if self.file_id:
             self.archive_id = self.archive_id or self.file.archive_id
             try:
