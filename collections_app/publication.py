@@ -45,3 +45,11 @@ def publish_subtree(record):
         )
         for model, queryset in subtree_querysets(record).items()
     }
+
+
+def has_children(record):
+    return any(
+        queryset.exists()
+        for model, queryset in subtree_querysets(record).items()
+        if model is not type(record)
+    )

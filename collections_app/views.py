@@ -29,9 +29,6 @@ class ScopedObjectMixin:
     def get_scoped_queryset(self):
         return access.admin_queryset(self.request.user, self.model)
 
-    def get_queryset(self):
-        return self.get_scoped_queryset()
-
     def get_object(self, queryset=None):
         if getattr(self, "object", None) is not None:
             return self.object
@@ -62,7 +59,12 @@ class ScopedCreateView(CreateView):
         return initial
 
 
-class AuditedEditView(ScopedObjectMixin, EditView):
+class ScopedSingleObjectMixin(ScopedObjectMixin):
+    def get_queryset(self):
+        return self.get_scoped_queryset()
+
+
+class AuditedEditView(ScopedSingleObjectMixin, EditView):
     """Edits are logged with the fields that changed, old and new values."""
 
     def save_instance(self):
@@ -150,18 +152,28 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         return context
 
 
-class ScopedDeleteView(ScopedObjectMixin, DeleteView):
+class ScopedDeleteView(ScopedSingleObjectMixin, DeleteView):
+    """Refuses, with the reason, to delete a record that still has children."""
+
     def form_valid(self, form):
+        if publication.has_children(self.object):
+            return self.refuse_with_children()
         try:
             with transaction.atomic():
                 return super().form_valid(form)
         except ProtectedError:
-            messages.error(
-                self.request,
-                _("Không thể xóa “%(record)s” vì còn bản ghi con. Hãy chuyển hoặc xóa các bản ghi con trước.")
-                % {"record": self.object},
+            return self.refuse_with_children()
+
+    def refuse_with_children(self):
+        messages.error(
+            self.request,
+            _(
+                "Không thể xóa “%(record)s” vì còn bản ghi con. Hãy chuyển hoặc xóa các bản "
+                "ghi con trước."
             )
-            return redirect(reverse(self.index_url_name))
+            % {"record": self.object},
+        )
+        return redirect(reverse(self.index_url_name))
 
 
 class ScopedHistoryView(ScopedObjectMixin, HistoryView):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
@@ -29,6 +29,9 @@ class DescriptionViewSet(ModelViewSet):
     children_ordering = ("id",)
     child_viewset_name = None
     child_parent_field = None
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=self.form_class).bind_to_model(self.model)
 
     def get_index_view_kwargs(self, **kwargs):
         return super().get_index_view_kwargs(related=self.related, **kwargs)
