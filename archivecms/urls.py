@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
+from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
@@ -19,4 +20,9 @@ if settings.DEBUG:
 
     urlpatterns += staticfiles_urlpatterns()
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    # Reference codes in catalogue URLs contain dots (LT75.H19.25.07.2024.08), which Wagtail's own
+    # catch-all pattern does not accept; this one does, and hands over to Wagtail's page routing.
+    re_path(r"^((?:[\w\-.]+/)*)$", wagtail_views.serve, name="catalogue_serve"),
+    path("", include(wagtail_urls)),
+]
