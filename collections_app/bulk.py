@@ -3,12 +3,14 @@
 ``bulk_create_files`` and ``bulk_create_documents`` take unsaved ``RecordFile`` / ``Document``
 instances (any iterable, a generator included), fill the fields that ``save()`` derives (archive,
 file code, document codes, reference code, years) and insert them with ``bulk_create`` in batches,
-each batch in its own transaction. Parents are looked up once per batch, never once per row: pass
-the fonds, series, file and archive objects on the instances, or only their ids.
+each batch in its own transaction. Parents are never looked up once per row: pass the fonds,
+series, file and archive objects on the instances, or only their ids; archives, fonds and series
+are then fetched once per load, files once per batch.
 
-Only one batch is held at a time. The ``*_in_batches`` generators yield each created batch and
-keep nothing, for loads too large to return as one list (benchmarks, CSV imports); the
-``bulk_create_*`` functions collect the batches into the list they return.
+The input is read one batch at a time. The ``*_in_batches`` generators yield each created batch
+and keep nothing, for loads too large to return as one list (benchmarks, CSV imports); nothing is
+written until they are iterated. The ``bulk_create_*`` functions collect the batches into the list
+they return.
 
 What ``bulk_create`` skips, this module skips too: no signals, no ``clean()`` (validate before),
 no aliases (new rows have no former codes), no many-to-many rows (see ``bulk_link_categories``).
@@ -62,7 +64,9 @@ def bulk_link_categories(model, pairs, batch_size=DEFAULT_BATCH_SIZE):
     through = model.categories.through
     record_column = f"{model._meta.model_name}_id"
     for batch in in_batches(pairs, batch_size):
-        links = [through(**{record_column: record.pk, "category_id": category.pk}) for record, category in batch]
+        links = [
+            through(**{record_column: record.pk, "category_id": category.pk}) for record, category in batch
+        ]
         with transaction.atomic():
             through.objects.bulk_create(links, ignore_conflicts=True)
 

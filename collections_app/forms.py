@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from . import access
-from .models import Archive, Document, Fonds, RecordFile, Series
+from . import access, codes
+from .models import AliasReason, Archive, Document, Fonds, RecordFile, Series
 
 
 class ReferenceCodeChoiceField(forms.ModelChoiceField):
@@ -56,6 +56,35 @@ class ScopedDescriptionForm(WagtailAdminModelForm):
         return cleaned
 
 
+class LegacyCodeMixin(forms.Form):
+    """Lets the archivist record the record's code under Circular 02/2019, kept as an alias."""
+
+    legacy_code = forms.CharField(
+        label=_("Mã cũ theo Thông tư 02/2019"),
+        required=False,
+        max_length=150,
+        help_text=_("Nếu có: mã lưu trữ cũ của bản ghi. Mã cũ tiếp tục dẫn tới bản ghi này."),
+    )
+
+    def clean_legacy_code(self):
+        code = self.cleaned_data["legacy_code"].strip()
+        if not code:
+            return code
+        owner = codes.reference_code_owner(code)
+        if owner is not None and owner != (type(self.instance), self.instance.pk):
+            raise ValidationError(
+                _("Mã “%(code)s” đang là mã của một bản ghi khác. Kiểm tra lại mã cũ."),
+                params={"code": code},
+            )
+        return code
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        code = self.cleaned_data.get("legacy_code")
+        if code and code != self.instance.reference_code:
+            codes.record_alias(self.instance, code, reason=AliasReason.LEGACY)
+
+
 class FondsForm(ScopedDescriptionForm):
     class Meta:
         model = Fonds
@@ -68,13 +97,13 @@ class SeriesForm(ScopedDescriptionForm):
         fields = "__all__"
 
 
-class RecordFileForm(ScopedDescriptionForm):
+class RecordFileForm(LegacyCodeMixin, ScopedDescriptionForm):
     class Meta:
         model = RecordFile
         fields = "__all__"
 
 
-class DocumentForm(ScopedDescriptionForm):
+class DocumentForm(LegacyCodeMixin, ScopedDescriptionForm):
     file = ReferenceCodeChoiceField(RecordFile.objects.all(), label=_("Hồ sơ (mã tham chiếu)"))
 
     class Meta:

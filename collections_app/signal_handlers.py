@@ -17,6 +17,12 @@ def create_archive_roles(sender, instance, raw=False, **kwargs):
 def create_national_admin_group(sender, app_config=None, **kwargs):
     if app_config is None or app_config.label != "collections_app":
         return
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
     from .roles import ensure_national_admin_group
 
+    # This app's receiver runs before auth's, so make sure the permissions exist first.
+    for label in ("collections_app", "wagtailadmin", "wagtailcore"):
+        create_permissions(apps.get_app_config(label), verbosity=0)
     ensure_national_admin_group()

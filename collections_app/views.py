@@ -167,10 +167,7 @@ class ScopedDeleteView(ScopedSingleObjectMixin, DeleteView):
     def refuse_with_children(self):
         messages.error(
             self.request,
-            _(
-                "Không thể xóa “%(record)s” vì còn bản ghi con. Hãy chuyển hoặc xóa các bản "
-                "ghi con trước."
-            )
+            _("Không thể xóa “%(record)s” vì còn bản ghi con. Hãy chuyển hoặc xóa các bản ghi con trước.")
             % {"record": self.object},
         )
         return redirect(reverse(self.index_url_name))

@@ -23,6 +23,8 @@ class ArchivePageForm(WagtailAdminPageForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
         archive = self.instance.archive if self.instance.archive_id else None
         if archive:
             self.fields["archive_code"].initial = archive.code
@@ -41,11 +43,12 @@ class ArchivePageForm(WagtailAdminPageForm):
         return code
 
     def clean(self):
-        cleaned = super().clean()
-        unit = cleaned.get("unit")
-        if unit and not cleaned.get("slug"):
-            cleaned["slug"] = fold_slug(unit.name)
-        return cleaned
+        # The address of an archive's home is its current unit's name folded to ASCII unless
+        # the editor chose another: "Đồng Nai" → /dong-nai/.
+        unit = self.cleaned_data.get("unit")
+        if unit and not self.cleaned_data.get("slug"):
+            self.cleaned_data["slug"] = fold_slug(unit.name)
+        return super().clean()
 
     def save(self, commit=True):
         page = super().save(commit=False)

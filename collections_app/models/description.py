@@ -40,6 +40,11 @@ code_segment_validator = RegexValidator(
 )
 
 
+def normalize_partial_date(record, field_name):
+    """The stored form of a date field, whether it was given as 05/03/2019 or 2019-03-05."""
+    return record._meta.get_field(field_name).to_python(getattr(record, field_name))
+
+
 class Category(models.Model):
     """A record group used to find and prioritise records: đất đai, dự án đầu tư, ..."""
 
@@ -438,10 +443,12 @@ class RecordFile(RecordDescription):
             self.validate_reference_code_is_free()
 
     def save(self, *args, **kwargs):
-        if self.fonds_id and not self.archive_id:
-            self.archive_id = self.fonds.archive_id
         if self.series_id:
             self.fonds_id = self.series.fonds_id
+        if self.fonds_id and not self.archive_id:
+            self.archive_id = self.fonds.archive_id
+        self.start_date = normalize_partial_date(self, "start_date")
+        self.end_date = normalize_partial_date(self, "end_date")
         self.file_code = self.compose_file_code()
         self.reference_code = self.compute_reference_code(self.file_code)
         self.start_year = partial_dates.year_of(self.start_date)
@@ -567,7 +574,8 @@ class Document(RecordDescription):
     @property
     def citation(self):
         """Quyết định số 1234/QĐ-UBND ngày 05/03/2019 của UBND tỉnh Đồng Nai về việc …"""
-        parts = [self.get_type_name_display() if self.type_name else ""]
+        named_type = self.type_name and self.type_name != DocumentType.OTHER
+        parts = [self.get_type_name_display() if named_type else ""]
         if self.number_and_notation:
             parts.append(_("số %(number)s") % {"number": self.number_and_notation})
         if self.issued_date:
@@ -604,6 +612,7 @@ class Document(RecordDescription):
     def save(self, *args, **kwargs):
         if self.file_id and not self.archive_id:
             self.archive_id = self.file.archive_id
+        self.issued_date = normalize_partial_date(self, "issued_date")
         self.doc_id, self.doc_code = self.compose_codes()
         self.reference_code = f"{self.archive.code}.{self.doc_id}"
         self.issued_year = partial_dates.year_of(self.issued_date)

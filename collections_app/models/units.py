@@ -114,8 +114,11 @@ class AdministrativeUnit(models.Model):
         return AdministrativeUnit.objects.filter(ended_by__successors=self).distinct()
 
     def absorbed_units(self):
-        """Former units merged into this one, other than the one whose code it kept."""
-        return self.predecessors().exclude(code=self.code, level=self.level)
+        """Former units merged into this one, other than the one whose name it carries on.
+
+        The name, not the code, tells: new Lào Cai took the code of Yên Bái, which it absorbed.
+        """
+        return self.predecessors().exclude(name=self.name, level=self.level)
 
     def all_predecessors(self):
         """Every unit, at any depth of history, whose territory this one now holds."""

@@ -35,8 +35,9 @@ def assert_denied(response):
 @pytest.fixture
 def trees(tuyen_quang, dong_nai):
     def tree(archive):
-        document = DocumentFactory(file=RecordFileFactory(series=SeriesFactory(fonds=FondsFactory(
-            archive=archive))))
+        document = DocumentFactory(
+            file=RecordFileFactory(series=SeriesFactory(fonds=FondsFactory(archive=archive)))
+        )
         file = document.file
         return {"fonds": file.fonds, "series": file.series, "recordfile": file, "document": document}
 
@@ -109,32 +110,68 @@ def test_deleting_a_parent_with_children_says_why(client, trees, tuyen_quang):
 
 def test_archivist_builds_a_tree_through_the_admin(client, tuyen_quang, tq_archivist):
     client.force_login(tq_archivist)
-    response = client.post(reverse("fonds:add"), {
-        "archive": tuyen_quang.pk, "code": "P20", "creator_code": "000.00.00.H49",
-        "name": "Ủy ban nhân dân tỉnh Hà Giang", "publication_status": "draft", "languages": ["01"],
-    })
+    response = client.post(
+        reverse("fonds:add"),
+        {
+            "archive": tuyen_quang.pk,
+            "code": "P20",
+            "creator_code": "000.00.00.H49",
+            "name": "Ủy ban nhân dân tỉnh Hà Giang",
+            "publication_status": "draft",
+            "languages": ["01"],
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     fonds = Fonds.objects.get(code="P20")
-    response = client.post(reverse("series:add"), {
-        "fonds": fonds.pk, "number": "01", "title": "Mục lục hồ sơ vĩnh viễn", "publication_status": "draft"})
+    response = client.post(
+        reverse("series:add"),
+        {
+            "fonds": fonds.pk,
+            "number": "01",
+            "title": "Mục lục hồ sơ vĩnh viễn",
+            "publication_status": "draft",
+        },
+    )
     assert response.status_code == 302
     series = Series.objects.get(fonds=fonds)
-    response = client.post(reverse("recordfile:add"), {
-        "fonds": fonds.pk, "series": series.pk, "year": "2004", "file_number": "12",
-        "title": "Hồ sơ về việc giao đất xây dựng trường học xã Yên Minh", "start_date": "05/03/2004",
-        "end_date": "12/2004", "retention": "01", "access_regime": "01", "languages": ["01"],
-        "publication_status": "draft",
-    })
+    response = client.post(
+        reverse("recordfile:add"),
+        {
+            "fonds": fonds.pk,
+            "series": series.pk,
+            "year": "2004",
+            "file_number": "12",
+            "title": "Hồ sơ về việc giao đất xây dựng trường học xã Yên Minh",
+            "start_date": "05/03/2004",
+            "end_date": "12/2004",
+            "retention": "01",
+            "access_regime": "01",
+            "languages": ["01"],
+            "publication_status": "draft",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     file = RecordFile.objects.get(series=series)
     assert file.reference_code == "LT08.000.00.00.H49.2004.12.01"
     assert (file.start_date, file.end_date) == ("2004-03-05", "2004-12")
-    response = client.post(reverse("document:add"), {
-        "file": file.reference_code, "ordinal": "1", "kind": "text", "type_name": "02",
-        "code_number": "45", "code_notation": "QĐ-UBND", "issued_date": "05/03/2004",
-        "organ_name": "Ủy ban nhân dân tỉnh Hà Giang", "title": "Quyết định giao đất", "retention": "01",
-        "access_regime": "01", "languages": ["01"], "publication_status": "draft",
-    })
+    response = client.post(
+        reverse("document:add"),
+        {
+            "file": file.reference_code,
+            "ordinal": "1",
+            "kind": "text",
+            "type_name": "02",
+            "code_number": "45",
+            "code_notation": "QĐ-UBND",
+            "issued_date": "05/03/2004",
+            "organ_name": "Ủy ban nhân dân tỉnh Hà Giang",
+            "title": "Quyết định giao đất",
+            "retention": "01",
+            "access_regime": "01",
+            "languages": ["01"],
+            "publication_status": "draft",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     assert Document.objects.get(file=file).doc_id == "000.00.00.H49.2004.12.01.1"
 
@@ -152,11 +189,22 @@ def test_add_child_from_the_parent_prefills_it(client, trees, tq_archivist):
 def test_form_errors_are_shown_in_vietnamese_without_saving(client, trees, tq_archivist):
     client.force_login(tq_archivist)
     file = trees["tuyen_quang"]["recordfile"]
-    response = client.post(reverse("recordfile:edit", args=[file.pk]), {
-        "fonds": file.fonds_id, "series": file.series_id, "year": "2019", "file_number": file.file_number,
-        "title": "Tiêu đề mới", "start_date": "05/2019", "end_date": "2018", "retention": "09",
-        "access_regime": "01", "languages": ["01"], "publication_status": "draft",
-    })
+    response = client.post(
+        reverse("recordfile:edit", args=[file.pk]),
+        {
+            "fonds": file.fonds_id,
+            "series": file.series_id,
+            "year": "2019",
+            "file_number": file.file_number,
+            "title": "Tiêu đề mới",
+            "start_date": "05/2019",
+            "end_date": "2018",
+            "retention": "09",
+            "access_regime": "01",
+            "languages": ["01"],
+            "publication_status": "draft",
+        },
+    )
     assert response.status_code == 200
     content = response.content.decode()
     assert "sớm hơn thời gian bắt đầu" in content
@@ -168,11 +216,20 @@ def test_form_errors_are_shown_in_vietnamese_without_saving(client, trees, tq_ar
 def test_foreign_parent_is_refused_in_the_form(client, trees, tq_archivist):
     client.force_login(tq_archivist)
     foreign_file = trees["dong_nai"]["recordfile"]
-    response = client.post(reverse("document:add"), {
-        "file": foreign_file.reference_code, "ordinal": "9", "kind": "text", "type_name": "02",
-        "title": "Thử", "retention": "01", "access_regime": "01", "languages": ["01"],
-        "publication_status": "draft",
-    })
+    response = client.post(
+        reverse("document:add"),
+        {
+            "file": foreign_file.reference_code,
+            "ordinal": "9",
+            "kind": "text",
+            "type_name": "02",
+            "title": "Thử",
+            "retention": "01",
+            "access_regime": "01",
+            "languages": ["01"],
+            "publication_status": "draft",
+        },
+    )
     assert response.status_code == 200
     assert "Không tìm thấy bản ghi có mã tham chiếu này" in response.content.decode()
     assert not Document.objects.filter(file=foreign_file, ordinal=9).exists()
@@ -181,11 +238,22 @@ def test_foreign_parent_is_refused_in_the_form(client, trees, tq_archivist):
 def test_edit_history_records_what_changed(client, trees, tq_archivist):
     client.force_login(tq_archivist)
     file = trees["tuyen_quang"]["recordfile"]
-    response = client.post(reverse("recordfile:edit", args=[file.pk]), {
-        "fonds": file.fonds_id, "series": file.series_id, "year": "2019", "file_number": file.file_number,
-        "title": "Hồ sơ giao đất (đã chỉnh lý)", "start_date": "05/03/2019", "end_date": "20/12/2019",
-        "retention": "01", "access_regime": "01", "languages": ["01"], "publication_status": "published",
-    })
+    response = client.post(
+        reverse("recordfile:edit", args=[file.pk]),
+        {
+            "fonds": file.fonds_id,
+            "series": file.series_id,
+            "year": "2019",
+            "file_number": file.file_number,
+            "title": "Hồ sơ giao đất (đã chỉnh lý)",
+            "start_date": "05/03/2019",
+            "end_date": "20/12/2019",
+            "retention": "01",
+            "access_regime": "01",
+            "languages": ["01"],
+            "publication_status": "published",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     entry = ModelLogEntry.objects.filter(action="collections_app.change", object_id=str(file.pk)).get()
     assert entry.user == tq_archivist
@@ -207,9 +275,16 @@ def test_move_view_recodes_and_logs(client, trees, tq_archivist):
 
 
 def test_bulk_publish_of_a_subtree(client, tuyen_quang, tq_archivist):
-    document = DocumentFactory(publication_status="draft", file=RecordFileFactory(
-        publication_status="draft", series=SeriesFactory(publication_status="draft", fonds=FondsFactory(
-            archive=tuyen_quang, publication_status="draft"))))
+    document = DocumentFactory(
+        publication_status="draft",
+        file=RecordFileFactory(
+            publication_status="draft",
+            series=SeriesFactory(
+                publication_status="draft",
+                fonds=FondsFactory(archive=tuyen_quang, publication_status="draft"),
+            ),
+        ),
+    )
     fonds = document.file.fonds
     client.force_login(tq_archivist)
     confirm = client.get(reverse("fonds:publish", args=[fonds.pk]))
@@ -237,3 +312,30 @@ def test_admin_is_in_vietnamese(client, tq_archivist):
     assert "Trang tổng quan" in content
     sidebar_label = json.dumps("Tài liệu lưu trữ")[1:-1]
     assert "Tài liệu lưu trữ" in content or sidebar_label in content
+
+
+def test_legacy_code_is_kept_as_an_alias(client, trees, tq_archivist):
+    client.force_login(tq_archivist)
+    file = trees["tuyen_quang"]["recordfile"]
+    response = client.post(
+        reverse("recordfile:edit", args=[file.pk]),
+        {
+            "fonds": file.fonds_id,
+            "series": file.series_id,
+            "year": "2019",
+            "file_number": file.file_number,
+            "title": file.title,
+            "start_date": "05/03/2019",
+            "end_date": "20/12/2019",
+            "retention": "01",
+            "access_regime": "01",
+            "languages": ["01"],
+            "publication_status": "published",
+            "legacy_code": "H49.01.1995.0012",
+        },
+    )
+    assert response.status_code == 302, form_errors(response)
+    redirect = client.get("/r/H49.01.1995.0012/")
+    assert redirect.status_code == 301 and redirect["Location"] == f"/r/{file.reference_code}/"
+    inspect = client.get(reverse("recordfile:inspect", args=[file.pk])).content.decode()
+    assert "H49.01.1995.0012" in inspect

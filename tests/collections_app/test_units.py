@@ -22,8 +22,11 @@ def test_counts_match_the_shipped_csv():
     provinces = AdministrativeUnit.objects.provinces()
     assert provinces.valid_on(datetime.date(2025, 6, 30)).count() == len(former)
     assert provinces.current().count() == len(current)
-    merged_groups = {row["new_code"] for row in rows if (row["former_code"], row["former_name"]) != (
-        row["new_code"], row["new_name"])}
+    merged_groups = {
+        row["new_code"]
+        for row in rows
+        if (row["former_code"], row["former_name"]) != (row["new_code"], row["new_name"])
+    }
     assert UnitChange.objects.count() == len(merged_groups)
 
 
@@ -37,7 +40,10 @@ def test_what_ho_chi_minh_city_absorbed():
     city = AdministrativeUnit.objects.current().get(name="Hồ Chí Minh")
     assert sorted(unit.name for unit in city.absorbed_units()) == ["Bà Rịa - Vũng Tàu", "Bình Dương"]
     assert sorted(unit.name for unit in city.predecessors()) == [
-        "Bà Rịa - Vũng Tàu", "Bình Dương", "Hồ Chí Minh"]
+        "Bà Rịa - Vũng Tàu",
+        "Bình Dương",
+        "Hồ Chí Minh",
+    ]
 
 
 def test_unchanged_province_has_no_event():
@@ -50,14 +56,29 @@ def test_unchanged_province_has_no_event():
 def test_commune_changes_can_be_recorded_as_data():
     province = AdministrativeUnit.objects.current().get(name="Đồng Nai")
     district = AdministrativeUnit.objects.create(
-        code="750", name="Nhơn Trạch", kind="district", level="district", parent=province,
-        valid_to=datetime.date(2025, 6, 30))
+        code="750",
+        name="Nhơn Trạch",
+        kind="district",
+        level="district",
+        parent=province,
+        valid_to=datetime.date(2025, 6, 30),
+    )
     old_commune = AdministrativeUnit.objects.create(
-        code="26500", name="Long Thọ", kind="commune", level="commune", parent=district,
-        valid_to=datetime.date(2025, 6, 30))
+        code="26500",
+        name="Long Thọ",
+        kind="commune",
+        level="commune",
+        parent=district,
+        valid_to=datetime.date(2025, 6, 30),
+    )
     new_commune = AdministrativeUnit.objects.create(
-        code="26501", name="Nhơn Trạch", kind="commune", level="commune", parent=province,
-        valid_from=datetime.date(2025, 7, 1))
+        code="26501",
+        name="Nhơn Trạch",
+        kind="commune",
+        level="commune",
+        parent=province,
+        valid_from=datetime.date(2025, 7, 1),
+    )
     change = UnitChange.objects.create(kind="merge", effective_date=datetime.date(2025, 7, 1))
     change.predecessors.set([old_commune])
     change.successors.set([new_commune])

@@ -21,8 +21,16 @@ def test_duplicate_fonds_code_is_refused_with_a_fix(tuyen_quang):
 
 def test_end_date_before_start_date_names_both_dates(tuyen_quang):
     series = SeriesFactory(fonds=FondsFactory(archive=tuyen_quang))
-    file = RecordFile(series=series, fonds=series.fonds, archive=tuyen_quang, year=2019, file_number="1",
-                      title="Hồ sơ", start_date="2019-05", end_date="2018")
+    file = RecordFile(
+        series=series,
+        fonds=series.fonds,
+        archive=tuyen_quang,
+        year=2019,
+        file_number="1",
+        title="Hồ sơ",
+        start_date="2019-05",
+        end_date="2018",
+    )
     with pytest.raises(ValidationError) as error:
         file.full_clean()
     assert "end_date" in error.value.message_dict
@@ -39,8 +47,14 @@ def test_unknown_retention_value_lists_the_allowed_codes(tuyen_quang):
 
 def test_child_of_another_archives_parent_is_refused(tuyen_quang, dong_nai):
     foreign_series = SeriesFactory(fonds=FondsFactory(archive=dong_nai))
-    file = RecordFile(series=foreign_series, fonds=foreign_series.fonds, archive=tuyen_quang, year=2019,
-                      file_number="1", title="Hồ sơ")
+    file = RecordFile(
+        series=foreign_series,
+        fonds=foreign_series.fonds,
+        archive=tuyen_quang,
+        year=2019,
+        file_number="1",
+        title="Hồ sơ",
+    )
     with pytest.raises(ValidationError) as error:
         file.full_clean()
     assert "cơ quan lưu trữ khác" in messages_of(error)
@@ -48,8 +62,15 @@ def test_child_of_another_archives_parent_is_refused(tuyen_quang, dong_nai):
 
 def test_invalid_partial_date_explains_the_formats(tuyen_quang):
     series = SeriesFactory(fonds=FondsFactory(archive=tuyen_quang))
-    file = RecordFile(series=series, fonds=series.fonds, archive=tuyen_quang, year=2019, file_number="1",
-                      title="Hồ sơ", start_date="31/02/2019")
+    file = RecordFile(
+        series=series,
+        fonds=series.fonds,
+        archive=tuyen_quang,
+        year=2019,
+        file_number="1",
+        title="Hồ sơ",
+        start_date="31/02/2019",
+    )
     with pytest.raises(ValidationError) as error:
         file.full_clean()
     assert "DD/MM/YYYY" in messages_of(error)
@@ -65,8 +86,9 @@ def test_digitized_file_needs_its_paper_code_and_risk_status(tuyen_quang):
 
 
 def test_document_code_clash_is_refused(tuyen_quang):
-    document = DocumentFactory(file=RecordFileFactory(series=SeriesFactory(fonds=FondsFactory(
-        archive=tuyen_quang))), ordinal=1)
+    document = DocumentFactory(
+        file=RecordFileFactory(series=SeriesFactory(fonds=FondsFactory(archive=tuyen_quang))), ordinal=1
+    )
     clash = Document(file=document.file, archive=tuyen_quang, ordinal=1, type_name="02", title="Trùng")
     with pytest.raises(ValidationError):
         clash.full_clean()

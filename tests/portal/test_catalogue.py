@@ -4,7 +4,13 @@ import datetime
 
 import pytest
 
-from collections_app.factories import DocumentFactory, FondsFactory, RecordFileFactory, SeriesFactory, staff_user
+from collections_app.factories import (
+    DocumentFactory,
+    FondsFactory,
+    RecordFileFactory,
+    SeriesFactory,
+    staff_user,
+)
 from collections_app.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -12,14 +18,21 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def tree(tuyen_quang):
-    fonds = FondsFactory(archive=tuyen_quang, code="P01", name="Ủy ban nhân dân tỉnh Hà Giang",
-                         creator_code="000.00.00.H05")
+    fonds = FondsFactory(
+        archive=tuyen_quang, code="P01", name="Ủy ban nhân dân tỉnh Hà Giang", creator_code="000.00.00.H05"
+    )
     series = SeriesFactory(fonds=fonds, number="01")
-    file = RecordFileFactory(series=series, year=2004, file_number="12",
-                             title="Hồ sơ giao đất xây dựng trường học xã Yên Minh")
-    document = DocumentFactory(file=file, ordinal=1, code_number="1234", code_notation="QĐ-UBND",
-                               title="Quyết định giao đất xây dựng trường học",
-                               full_text="Điều 1. Giao 2.500 m² đất tại thôn Nà Cọc.")
+    file = RecordFileFactory(
+        series=series, year=2004, file_number="12", title="Hồ sơ giao đất xây dựng trường học xã Yên Minh"
+    )
+    document = DocumentFactory(
+        file=file,
+        ordinal=1,
+        code_number="1234",
+        code_notation="QĐ-UBND",
+        title="Quyết định giao đất xây dựng trường học",
+        full_text="Điều 1. Giao 2.500 m² đất tại thôn Nà Cọc.",
+    )
     return {"fonds": fonds, "series": series, "file": file, "document": document}
 
 
@@ -51,7 +64,12 @@ def test_visitor_walks_the_tree_with_breadcrumbs(client, tree):
 
 
 def test_permanent_link_resolves_every_level(client, tree):
-    for level, prefix in (("fonds", "phong"), ("series", "muc-luc"), ("file", "ho-so"), ("document", "tai-lieu")):
+    for level, prefix in (
+        ("fonds", "phong"),
+        ("series", "muc-luc"),
+        ("file", "ho-so"),
+        ("document", "tai-lieu"),
+    ):
         record = tree[level]
         response = client.get(f"/r/{record.reference_code}/")
         assert response.status_code == 302
@@ -74,11 +92,15 @@ def test_drafts_are_hidden_from_visitors_but_shown_to_staff(client, tuyen_quang,
 
 
 def test_conditional_records_show_metadata_but_not_content(client, tree):
-    document = DocumentFactory(file=tree["file"], ordinal=2, access_regime="02",
-                               access_reason="Thông tin đời tư cá nhân",
-                               opening_date=datetime.date(2040, 1, 1),
-                               title="Biên bản xác minh nguồn gốc đất của hộ bà Lò Thị Mai",
-                               full_text="Nội dung riêng tư: số định danh 001234567890")
+    document = DocumentFactory(
+        file=tree["file"],
+        ordinal=2,
+        access_regime="02",
+        access_reason="Thông tin đời tư cá nhân",
+        opening_date=datetime.date(2040, 1, 1),
+        title="Biên bản xác minh nguồn gốc đất của hộ bà Lò Thị Mai",
+        full_text="Nội dung riêng tư: số định danh 001234567890",
+    )
     page = client.get(f"/tuyen-quang/tai-lieu/{document.reference_code}/").content.decode()
     assert "Biên bản xác minh nguồn gốc đất" in page
     assert "001234567890" not in page
@@ -87,14 +109,21 @@ def test_conditional_records_show_metadata_but_not_content(client, tree):
 
 
 def test_conditional_records_open_on_their_opening_date(client, tree):
-    document = DocumentFactory(file=tree["file"], ordinal=3, access_regime="02",
-                               opening_date=datetime.date(2020, 1, 1), full_text="Đã hết thời hạn hạn chế")
+    document = DocumentFactory(
+        file=tree["file"],
+        ordinal=3,
+        access_regime="02",
+        opening_date=datetime.date(2020, 1, 1),
+        full_text="Đã hết thời hạn hạn chế",
+    )
     page = client.get(f"/tuyen-quang/tai-lieu/{document.reference_code}/").content.decode()
     assert "Đã hết thời hạn hạn chế" in page
 
 
 def test_secret_records_are_not_listed_at_all(client, tree):
-    secret = DocumentFactory(file=tree["file"], ordinal=4, access_regime="03", title="Tài liệu mật về quốc phòng")
+    secret = DocumentFactory(
+        file=tree["file"], ordinal=4, access_regime="03", title="Tài liệu mật về quốc phòng"
+    )
     secret_file = RecordFileFactory(series=tree["series"], access_regime="03", title="Hồ sơ mật về biên giới")
     file_page = client.get(f"/tuyen-quang/ho-so/{tree['file'].reference_code}/").content.decode()
     series_page = client.get(f"/tuyen-quang/muc-luc/{tree['series'].reference_code}/").content.decode()

@@ -137,7 +137,10 @@ def point_default_site_to(home):
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(
-            hostname="localhost", port=80, root_page=home, is_default_site=True,
+            hostname="localhost",
+            port=80,
+            root_page=home,
+            is_default_site=True,
             site_name=str(settings.WAGTAIL_SITE_NAME),
         )
     elif site.root_page_id != home.pk:
@@ -159,12 +162,12 @@ def delete_wagtail_welcome_page():
 
 
 def ensure_provincial_archives(national_home):
-    """One archive and one live ArchivePage per current province-level unit, by archive slug."""
+    """One archive and one live ArchivePage per current province-level unit, by the unit's slug."""
     archives = {}
     for unit in AdministrativeUnit.objects.current().provinces().order_by("code"):
         archive = ensure_archive(unit)
         ensure_archive_page(national_home, archive, unit)
-        archives[archive.slug] = archive
+        archives[fold_slug(unit.name)] = archive
     return archives
 
 
@@ -484,9 +487,7 @@ class DemoFondsRecords:
             return "", ""
         if notation == "certificate":
             return str(self.rng.randint(10**9, 10**10 - 1)), ""
-        abbreviations = {
-            name: self.bodies[name][1] for name in ("land", "investment", "construction")
-        }
+        abbreviations = {name: self.bodies[name][1] for name in ("land", "investment", "construction")}
         abbreviations["self"] = demo_data.SELF_ABBREVIATION[self.spec.kind]
         return str(self.rng.randint(1, 3000)), notation.format(**abbreviations)
 
@@ -508,9 +509,10 @@ class DemoFondsRecords:
         """(access regime, reason, opening date): about 1 % secret, 8 % conditional."""
         draw = self.rng.random()
         if draw < SECRET_SHARE:
-            return AccessRegime.SECRET, demo_data.SECRET_REASON, None
+            return AccessRegime.SECRET, demo_data.CLASSIFIED_REASON, None
         if draw < SECRET_SHARE + CONDITIONAL_SHARE:
-            return AccessRegime.CONDITIONAL, self.rng.choice(demo_data.CONDITIONAL_REASONS), self.opening_date()
+            reason = self.rng.choice(demo_data.CONDITIONAL_REASONS)
+            return AccessRegime.CONDITIONAL, reason, self.opening_date()
         return AccessRegime.OPEN, "", None
 
     def opening_date(self):
@@ -589,8 +591,13 @@ def ensure_demo_users(archives):
     """The national admin and three staff logins per demo archive; returns (login, password, role)."""
     admin_group = ensure_national_admin_group()
     ensure_user(
-        demo_data.ADMIN_USERNAME, demo_data.ADMIN_PASSWORD, [admin_group],
-        is_superuser=True, is_staff=True, first_name="Quản trị", last_name="hệ thống",
+        demo_data.ADMIN_USERNAME,
+        demo_data.ADMIN_PASSWORD,
+        [admin_group],
+        is_superuser=True,
+        is_staff=True,
+        first_name="Quản trị",
+        last_name="hệ thống",
     )
     logins = [(demo_data.ADMIN_USERNAME, demo_data.ADMIN_PASSWORD, admin_group.name)]
     for holding in demo_data.HOLDINGS:
@@ -613,4 +620,3 @@ def ensure_user(username, password, groups, **fields):
     user.save()
     user.groups.add(*groups)
     return user
-
