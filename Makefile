@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := gettext libmagic1 postgresql postgresql-contrib
 
 .PHONY: setup demo test test-sqlite test-postgres lint checks messages bench clean
 
-setup: $(VENV)/.installed locale/.compiled
+setup: $(VENV)/.installed $(VENV)/.messages-compiled
 
 $(VENV)/.installed: requirements.txt
 	@bash scripts/install-debian-packages.sh $(DEBIAN_PACKAGES)
@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-locale/.compiled: $(wildcard locale/*/LC_MESSAGES/django.po locale_wagtail/*/LC_MESSAGES/django.po) | $(VENV)/.installed
+$(VENV)/.messages-compiled: $(wildcard locale/*/LC_MESSAGES/django.po locale_wagtail/*/LC_MESSAGES/django.po) | $(VENV)/.installed
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	touch $@
 
@@ -55,4 +55,4 @@ bench: setup
 	@url=$$(bash scripts/postgres-test-database.sh) && DATABASE_URL=$$url $(BIN)/pytest tests/benchmarks -s -p no:cacheprovider -o addopts=""
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media static_collected locale/.compiled
+	rm -rf $(VENV) db.sqlite3 media static_collected
