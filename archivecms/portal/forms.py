@@ -14,7 +14,7 @@ class ArchivePageForm(WagtailAdminPageForm):
         label=_("Mã cơ quan lưu trữ"),
         max_length=13,
         validators=[validate_archive_code],
-        help_text=_("Tối đa 13 ký tự; được ghép vào đầu mã hồ sơ khi lưu trữ."),
+        help_text=_("Tối đa 13 ký tự; được ghép vào đầu mã tham chiếu của mọi bản ghi của cơ quan lưu trữ."),
     )
     unit = forms.ModelChoiceField(
         label=_("Đơn vị hành chính hiện nay"),

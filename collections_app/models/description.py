@@ -418,7 +418,7 @@ class RecordFile(RecordDescription):
                 errors.update(error.message_dict)
         if self.series_id and self.fonds_id and self.series.fonds_id != self.fonds_id:
             errors["series"] = _(
-                "Mục lục “%(series)s” thuộc phông khác. Chọn một mục lục của phông “%(fonds)s”."
+                "“%(series)s” thuộc phông khác. Chọn một mục lục của phông “%(fonds)s”."
             ) % {"series": self.series, "fonds": self.fonds}
         if (
             self.start_date
