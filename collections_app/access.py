@@ -11,6 +11,7 @@ and their queryset forms, ``listable(user, queryset)`` and ``admin_queryset(user
 """
 
 import datetime
+import functools
 
 from django.db.models import Q
 from django.utils import timezone
@@ -169,6 +170,7 @@ def _opened(record, today=None):
     )
 
 
+@functools.cache
 def _has_regime(model):
     return any(field.name == "access_regime" for field in model._meta.get_fields())
 

@@ -18,7 +18,7 @@ from wagtail.log_actions import log
 
 from . import access, codes, publication
 from .forms import MoveFileForm
-from .models import Document, Fonds, RecordFile, Series
+from .models import RecordFile
 
 CHILDREN_PER_PAGE = 50
 
@@ -279,5 +279,3 @@ def publish_subtree_view(request, pk, model, url_namespace):
         },
     )
 
-
-__all__ = ["Document", "Fonds", "Series"]

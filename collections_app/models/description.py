@@ -99,9 +99,6 @@ class DescriptionNode(models.Model):
     def compute_reference_code(self):
         raise NotImplementedError
 
-    def clean_fields(self, exclude=None):
-        super().clean_fields(exclude=exclude)
-
     def validate_same_archive(self, parent, field_name):
         if parent is not None and self.archive_id and parent.archive_id != self.archive_id:
             raise ValidationError(
