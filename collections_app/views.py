@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect
@@ -19,6 +18,7 @@ from wagtail.log_actions import log
 from . import access, codes, publication
 from .forms import MoveFileForm
 from .models import RecordFile
+from .paging import AdminFarPagePaginator, FarPagePaginator
 
 CHILDREN_PER_PAGE = 50
 
@@ -39,6 +39,7 @@ class ScopedObjectMixin:
 class ScopedIndexView(IndexView):
     related = ()
     default_ordering = "-id"
+    paginator_class = AdminFarPagePaginator
 
     def get_base_queryset(self):
         return access.admin_queryset(self.request.user, self.model).select_related("archive", *self.related)
@@ -143,7 +144,7 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         if self.children_relation:
             children = getattr(self.object, self.children_relation).all()
             children = children.order_by(*self.children_ordering)
-            page = Paginator(children, CHILDREN_PER_PAGE).get_page(self.request.GET.get("p"))
+            page = FarPagePaginator(children, CHILDREN_PER_PAGE).get_page(self.request.GET.get("p"))
             finder = AdminURLFinder(self.request.user)
             context["children_page"] = page
             context["children_rows"] = [(child, finder.get_edit_url(child)) for child in page]
@@ -278,4 +279,3 @@ def publish_subtree_view(request, pk, model, url_namespace):
             "inspect_url": reverse(f"{url_namespace}:inspect", args=[record.pk]),
         },
     )
-

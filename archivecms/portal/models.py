@@ -5,7 +5,6 @@ The description tree itself is not made of pages (a province holds millions of d
 """
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -17,6 +16,7 @@ from wagtail.models import Page
 
 from collections_app import access
 from collections_app.models import Document, Fonds, RecordFile, Series
+from collections_app.paging import FarPagePaginator
 
 from .forms import ArchivePageForm
 
@@ -170,7 +170,7 @@ class ArchivePage(RoutablePageMixin, Page):
 def paginate(request, queryset, parameter="page"):
     """One page of children, never more than ``CATALOGUE_PAGE_SIZE`` (≤ 100) at once."""
     size = min(settings.CATALOGUE_PAGE_SIZE, 100)
-    page = Paginator(queryset, size).get_page(request.GET.get(parameter))
+    page = FarPagePaginator(queryset, size).get_page(request.GET.get(parameter))
     page.parameter = parameter
     return page
 

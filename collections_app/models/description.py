@@ -414,9 +414,10 @@ class RecordFile(RecordDescription):
             except ValidationError as error:
                 errors.update(error.message_dict)
         if self.series_id and self.fonds_id and self.series.fonds_id != self.fonds_id:
-            errors["series"] = _(
-                "“%(series)s” thuộc phông khác. Chọn một mục lục của phông “%(fonds)s”."
-            ) % {"series": self.series, "fonds": self.fonds}
+            errors["series"] = _("“%(series)s” thuộc phông khác. Chọn một mục lục của phông “%(fonds)s”.") % {
+                "series": self.series,
+                "fonds": self.fonds,
+            }
         if (
             self.start_date
             and self.end_date
