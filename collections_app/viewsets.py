@@ -22,7 +22,7 @@ class DescriptionViewSet(ModelViewSet):
     copy_view_enabled = False
     search_backend_name = None
     ordering = "-id"
-    list_per_page = 50
+    list_per_page = 20
     related = ()
     parent_field = None
     children_relation = None
