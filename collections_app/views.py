@@ -42,7 +42,7 @@ class ScopedIndexView(IndexView):
     paginator_class = AdminFarPagePaginator
 
     def get_base_queryset(self):
-        return access.admin_queryset(self.request.user, self.model).select_related("archive", *self.related)
+        return access.admin_queryset(self.request.user, self.model).select_related(*self.related)
 
 
 class ScopedCreateView(CreateView):

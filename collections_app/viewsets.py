@@ -67,7 +67,7 @@ class FondsViewSet(DescriptionViewSet):
     filterset_class = filters.FondsFilterSet
     list_display = ["reference_code", "name", "archive", "publication_status"]
     search_fields = ["code", "name", "reference_code"]
-    related = ("unit",)
+    related = ("archive",)
     children_relation = "series"
     children_ordering = ("number",)
     child_viewset_name = "series"
@@ -153,7 +153,7 @@ class RecordFileViewSet(DescriptionViewSet):
     filterset_class = filters.RecordFileFilterSet
     list_display = ["reference_code", "title", "start_year", "access_regime", "publication_status"]
     search_fields = ["file_code", "title", "keywords"]
-    related = ("fonds", "series")
+    related = ()
     parent_field = "series"
     children_relation = "documents"
     children_ordering = ("ordinal",)
@@ -211,7 +211,7 @@ class DocumentViewSet(DescriptionViewSet):
         "publication_status",
     ]
     search_fields = ["doc_id", "title", "code_number", "code_notation"]
-    related = ("file",)
+    related = ()
     parent_field = "file"
     panels = [
         MultiFieldPanel(

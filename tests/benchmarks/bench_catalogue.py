@@ -13,9 +13,10 @@ Run (see README.md in this folder)::
 Environment:
     BENCH_DOCUMENTS   documents to load (default 1000000; e.g. 20000 for a smoke run)
     BENCH_SAMPLE      documents created one by one (default 2000)
-    BENCH_REQUESTS    timed requests per URL, after BENCH_WARMUP (default 3) untimed ones (default 30)
+    BENCH_REQUESTS    timed requests per URL (default 30), after BENCH_WARMUP untimed ones (default 3)
     BENCH_EXPLAIN     on PostgreSQL, EXPLAIN ANALYZE the slowest queries of a page missing its
                       target (default 1; 0 to skip, "all" to explain every page)
+    BENCH_MIDDLE      also time the middle page of each listing, as an extra row (default 1)
     BENCH_REUSE       with ``--reuse-db``: keep a catalogue of the right size left by a previous run
                       instead of reloading it (default 0; the load is then not measured)
 """
@@ -57,6 +58,7 @@ REQUESTS = env_int("BENCH_REQUESTS", 30)
 WARMUP = env_int("BENCH_WARMUP", 3)
 EXPLAIN = os.environ.get("BENCH_EXPLAIN", "1").lower()
 REUSE = os.environ.get("BENCH_REUSE", "0") == "1"
+MIDDLE = os.environ.get("BENCH_MIDDLE", "1") == "1"
 
 TARGET_P95_MS = 100
 
@@ -435,7 +437,7 @@ def timed_bulk_load(archive, shape, documents):
     }, series_sizes
 
 
-def describe_shape(series_sizes, documents):
+def describe_shape(series_sizes):
     files = sum(size for _series, size in series_sizes)
     biggest_series, biggest = max(series_sizes, key=lambda pair: pair[1])
     return (
@@ -480,7 +482,7 @@ def catalogue(django_db_setup, django_db_blocker):
                 delete_records(archive)
             print(f"\nLoading {DOCUMENTS:,} documents through collections_app.bulk …", flush=True)
             RESULTS.load, series_sizes = bulk_load(archive, DOCUMENTS)
-        RESULTS.shape = describe_shape(series_sizes, DOCUMENTS)
+        RESULTS.shape = describe_shape(series_sizes)
         print("ANALYZE …", flush=True)
         analyze()
         big_series = max(series_sizes, key=lambda pair: pair[1])[0]
@@ -506,7 +508,9 @@ def test_bulk_load(catalogue, django_db_blocker):
 def test_one_by_one(catalogue, django_db_blocker):
     """The same rows through ``objects.create()`` (save(), one transaction per row), in a sample
     series that is deleted afterwards."""
-    files_needed = max(1, math.ceil(SAMPLE / DOCUMENTS_PER_FILE))
+    if SAMPLE < 1:
+        pytest.skip("BENCH_SAMPLE=0: no one-by-one sample")
+    files_needed = math.ceil(SAMPLE / DOCUMENTS_PER_FILE)
     with django_db_blocker.unblock():
         fonds = Fonds.objects.filter(archive=catalogue.archive).order_by("code").first()
         series = Series.objects.create(
@@ -661,6 +665,15 @@ def measure_first_and_last(client, label, url, context_key, parameter, expected_
         f"{url}?{parameter}={last}",
         check_page_number(context_key, last),
     )
+    if MIDDLE and last > 2:
+        # Not in the targets: the worst page for a paginator that reads far pages from the other end.
+        middle = (last + 1) // 2
+        statuses += measure_page(
+            client,
+            f"  (extra) {label} ?{parameter}={middle:,}",
+            f"{url}?{parameter}={middle}",
+            check_page_number(context_key, middle),
+        )
     return statuses
 
 
