@@ -175,13 +175,11 @@ class ScopedDeleteView(ScopedSingleObjectMixin, DeleteView):
 
 
 class ScopedHistoryView(ScopedObjectMixin, HistoryView):
-    def get_object(self):
-        return get_object_or_404(self.get_scoped_queryset(), pk=self.pk)
+    pass
 
 
 class ScopedUsageView(ScopedObjectMixin, UsageView):
-    def get_object(self):
-        return get_object_or_404(self.get_scoped_queryset(), pk=self.pk)
+    pass
 
 
 def policy_allows(user, model, action):

@@ -509,7 +509,7 @@ def test_one_by_one(catalogue, django_db_blocker):
     """The same rows through ``objects.create()`` (save(), one transaction per row), in a sample
     series that is deleted afterwards."""
     if SAMPLE < 1:
-        pytest.skip("BENCH_SAMPLE=0: no one-by-one sample")
+        pytest.skip(reason="BENCH_SAMPLE=0: no one-by-one sample")
     files_needed = math.ceil(SAMPLE / DOCUMENTS_PER_FILE)
     with django_db_blocker.unblock():
         fonds = Fonds.objects.filter(archive=catalogue.archive).order_by("code").first()
