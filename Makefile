@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
-DEBIAN_PACKAGES := gettext libmagic1 postgresql postgresql-contrib
+DEBIAN_PACKAGES := gettext libmagic1 postgresql postgresql-contrib \
+	tesseract-ocr tesseract-ocr-vie libvips42 ghostscript pngquant unpaper fonts-dejavu-core poppler-utils \
+	chromium
 
 .PHONY: setup demo test test-sqlite test-postgres lint checks messages bench clean
 

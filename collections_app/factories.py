@@ -1,9 +1,13 @@
 """Factories for tests and benchmarks: small trees built per test."""
 
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 
-from .models import AdministrativeUnit, Archive, Document, Fonds, RecordFile, Series
+from .ingest import samples
+from .models import AdministrativeUnit, Archive, DigitalObject, Document, Fonds, RecordFile, ScanPage, Series
 from .roles import role_group
 from .vocabularies import PublicationStatus
 
@@ -99,3 +103,36 @@ def staff_user(archive, role, **kwargs):
     user = UserFactory(**kwargs)
     user.groups.add(role_group(archive, role))
     return user
+
+
+class DigitalObjectFactory(factory.django.DjangoModelFactory):
+    """A stored scan (a real PNG page of Vietnamese text) attached to a document."""
+
+    class Meta:
+        model = DigitalObject
+
+    class Params:
+        content = factory.LazyFunction(lambda: samples.png_page(dpi=100))
+
+    document = factory.SubFactory(DocumentFactory)
+    record_file = None
+    archive = factory.LazyAttribute(lambda scan: (scan.document or scan.record_file).archive)
+    original_name = factory.LazyAttribute(lambda scan: f"{(scan.document or scan.record_file).reference_code}.png")
+    mime_type = "image/png"
+    size_bytes = factory.LazyAttribute(lambda scan: len(scan.content))
+    sha256 = factory.LazyAttribute(lambda scan: hashlib.sha256(scan.content).hexdigest())
+    file = factory.LazyAttribute(lambda scan: ContentFile(scan.content, name=scan.original_name))
+
+
+class ScanPageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScanPage
+
+    digital_object = factory.SubFactory(DigitalObjectFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    width = 827
+    height = 1169
+    dpi = 100
+    colour_depth = 24
+    text = "Quyết định về việc giao đất ở cho hộ ông Nguyễn Văn Bình"
+    ocr_confidence = 91.5

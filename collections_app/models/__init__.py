@@ -1,11 +1,41 @@
 from .archives import NATIONAL_ADMIN_GROUP, Archive, ArchiveRole, Role, fold_slug
 from .description import Category, Document, Fonds, RecordFile, Series
+from .digital import (
+    DigitalObject,
+    OcrMode,
+    PageTextRevision,
+    ProcessingState,
+    QualityCheck,
+    ScanPage,
+    TextSource,
+)
+from .digitization import (
+    NATIONAL_DIGITIZATION_DEADLINE,
+    BatchStatus,
+    DigitizationBatch,
+    DigitizationPlan,
+    ImportJob,
+    ImportStatus,
+)
 from .events import AliasReason, ReferenceAlias
 from .units import AdministrativeUnit, UnitChange, UnitChangeKind, UnitKind, UnitLevel
 
 DESCRIPTION_MODELS = (Fonds, Series, RecordFile, Document)
 
 __all__ = [
+    "NATIONAL_DIGITIZATION_DEADLINE",
+    "BatchStatus",
+    "DigitalObject",
+    "DigitizationBatch",
+    "DigitizationPlan",
+    "ImportJob",
+    "ImportStatus",
+    "OcrMode",
+    "PageTextRevision",
+    "ProcessingState",
+    "QualityCheck",
+    "ScanPage",
+    "TextSource",
     "DESCRIPTION_MODELS",
     "NATIONAL_ADMIN_GROUP",
     "AdministrativeUnit",

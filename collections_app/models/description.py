@@ -298,6 +298,12 @@ class RecordDescription(DescriptionNode):
         help_text=_("Với tài liệu sử dụng có điều kiện: ngày tài liệu được mở cho sử dụng."),
     )
     access_reason = models.CharField(_("lý do hạn chế sử dụng"), max_length=300, blank=True)
+    ocr_text = models.TextField(
+        _("nội dung nhận dạng từ bản quét"),
+        blank=True,
+        editable=False,
+        help_text=_("Nội dung các trang quét (bản đã hiệu đính nếu có), ghép theo thứ tự trang."),
+    )
 
     class Meta:
         abstract = True
