@@ -6,11 +6,13 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from archivecms.portal import views as portal_views
+from collections_app import file_serving
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("r/<str:code>/", portal_views.permanent_link, name="permanent_link"),
+    path("files/<int:object_id>/<path:name>", file_serving.serve_stored_file, name="stored_file"),
     path("healthz", portal_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -117,7 +117,9 @@ class DigitalObjectFactory(factory.django.DjangoModelFactory):
     document = factory.SubFactory(DocumentFactory)
     record_file = None
     archive = factory.LazyAttribute(lambda scan: (scan.document or scan.record_file).archive)
-    original_name = factory.LazyAttribute(lambda scan: f"{(scan.document or scan.record_file).reference_code}.png")
+    original_name = factory.LazyAttribute(
+        lambda scan: f"{(scan.document or scan.record_file).reference_code}.png"
+    )
     mime_type = "image/png"
     size_bytes = factory.LazyAttribute(lambda scan: len(scan.content))
     sha256 = factory.LazyAttribute(lambda scan: hashlib.sha256(scan.content).hexdigest())

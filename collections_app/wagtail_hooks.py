@@ -50,3 +50,7 @@ def register_description_log_actions(actions):
         def format_message(self, log_entry):
             counts = log_entry.data.get("counts", {})
             return _("Đã công bố %(total)s bản ghi") % {"total": sum(counts.values())}
+
+
+# Admin views of the ingest package register their own hooks when imported.
+from .ingest import digitization_admin, import_admin, scan_admin, text_admin  # noqa: E402,F401
