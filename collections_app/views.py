@@ -125,6 +125,12 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
                     priority=25,
                 )
             )
+        from .ingest.scan_admin import upload_buttons
+
+        buttons.extend(upload_buttons(user, self.object))
+        from .ingest.digitization_admin import digitization_buttons
+
+        buttons.extend(digitization_buttons(user, self.object))
         buttons.append(
             Button(
                 _("Lịch sử"),
@@ -150,6 +156,9 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
             context["children_rows"] = [(child, finder.get_edit_url(child)) for child in page]
             context["children_label"] = self.children_model._meta.verbose_name_plural
         context["aliases"] = codes.aliases_of(self.object)
+        from .ingest.scan_admin import record_scans_context
+
+        context.update(record_scans_context(self.request, self.object))
         return context
 
 

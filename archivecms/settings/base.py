@@ -151,3 +151,33 @@ LOGIN_URL = "wagtailadmin_login"
 
 # Listings never render more than this many children at once.
 CATALOGUE_PAGE_SIZE = 50
+
+# Largest scan page accepted, in pixels (an A0 map at 400 dpi is about 250 megapixels); bigger images
+# are refused at intake from their header, before anything is decoded (decompression bombs).
+SCAN_MAX_PIXELS = int(os.environ.get("SCAN_MAX_PIXELS", 350_000_000))
+
+# Scan processing (collections_app/ingest/processing.py, run by `manage.py db_worker`).
+# OCR language(s) for Tesseract and OCRmyPDF, e.g. "vie" or "vie+eng".
+SCAN_OCR_LANGUAGE = os.environ.get("SCAN_OCR_LANGUAGE", "vie")
+# Tesseract processes one scan runs at once, each single-threaded (OMP_THREAD_LIMIT=1 measured
+# fastest); keep (db_worker processes × SCAN_OCR_JOBS) close to the number of cores.
+SCAN_OCR_JOBS = int(os.environ.get("SCAN_OCR_JOBS", "0")) or os.cpu_count() or 1
+SCAN_TESSERACT_THREADS = 1
+SCAN_OCR_PAGE_TIMEOUT = int(os.environ.get("SCAN_OCR_PAGE_TIMEOUT", "300"))
+# PDF pages are rendered at their scanned image's resolution, at most SCAN_RENDER_MAX_DPI; pages
+# without a scanned image (born-digital) at SCAN_RENDER_DPI.
+SCAN_RENDER_DPI = int(os.environ.get("SCAN_RENDER_DPI", "300"))
+SCAN_RENDER_MAX_DPI = int(os.environ.get("SCAN_RENDER_MAX_DPI", "600"))
+# PDF/A backend of OCRmyPDF, which processes "redo" and "force" scans and rotated PDFs (the others
+# are OCR'd page by page and saved as PDF/A by pikepdf): "internal" validates with pikepdf, "auto"
+# may also use Ghostscript (whose 10.0–10.02 releases corrupt existing text layers).
+SCAN_PDFA_BACKEND = os.environ.get("SCAN_PDFA_BACKEND", "internal")
+# Warn the archivist when the PDF/A is this many times larger than the original scan.
+SCAN_PDFA_GROWTH_WARNING = float(os.environ.get("SCAN_PDFA_GROWTH_WARNING", "2.0"))
+# Crash recovery: a running scan records progress every SCAN_HEARTBEAT_SECONDS; one without progress
+# for SCAN_STALE_AFTER_SECONDS is re-queued (at most SCAN_MAX_ATTEMPTS runs, then marked failed) by
+# the sweep task every SCAN_SWEEP_INTERVAL_SECONDS and by `manage.py requeue_stale_scans`.
+SCAN_HEARTBEAT_SECONDS = float(os.environ.get("SCAN_HEARTBEAT_SECONDS", "30"))
+SCAN_STALE_AFTER_SECONDS = float(os.environ.get("SCAN_STALE_AFTER_SECONDS", "600"))
+SCAN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("SCAN_SWEEP_INTERVAL_SECONDS", "120"))
+SCAN_MAX_ATTEMPTS = int(os.environ.get("SCAN_MAX_ATTEMPTS", "3"))

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
 
 from .. import partial_dates
 from ..fields import CodeListField, PartialDateField
@@ -323,7 +324,7 @@ class RecordDescription(DescriptionNode):
         return errors
 
 
-class RecordFile(RecordDescription):
+class RecordFile(index.Indexed, RecordDescription):
     """Hồ sơ: the records of one matter."""
 
     fonds = models.ForeignKey(Fonds, verbose_name=_("phông"), on_delete=models.PROTECT, related_name="files")
@@ -379,6 +380,19 @@ class RecordFile(RecordDescription):
     categories = models.ManyToManyField(Category, verbose_name=_("nhóm tài liệu"), blank=True)
 
     level_slug = "file"
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("keywords"),
+        index.SearchField("ocr_text"),
+        index.AutocompleteField("title"),
+        index.AutocompleteField("file_code"),
+        index.FilterField("archive"),
+        index.FilterField("fonds"),
+        index.FilterField("publication_status"),
+        index.FilterField("access_regime"),
+        index.FilterField("start_year"),
+    ]
 
     class Meta:
         verbose_name = _("hồ sơ")
@@ -477,7 +491,7 @@ class RecordFile(RecordDescription):
         return f"{start} – {end}" if start and end and start != end else start or end
 
 
-class Document(RecordDescription):
+class Document(index.Indexed, RecordDescription):
     """Tài liệu, văn bản: one document of a file (text, photo or audio-visual)."""
 
     file = models.ForeignKey(
@@ -536,6 +550,22 @@ class Document(RecordDescription):
     has_attachments = models.BooleanField(_("có tài liệu kèm theo"), default=False)
 
     level_slug = "document"
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("keywords"),
+        index.SearchField("organ_name"),
+        index.SearchField("ocr_text"),
+        index.SearchField("full_text"),
+        index.AutocompleteField("title"),
+        index.AutocompleteField("doc_id"),
+        index.FilterField("archive"),
+        index.FilterField("file"),
+        index.FilterField("publication_status"),
+        index.FilterField("access_regime"),
+        index.FilterField("issued_year"),
+        index.FilterField("kind"),
+    ]
 
     class Meta:
         verbose_name = _("tài liệu")

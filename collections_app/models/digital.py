@@ -92,6 +92,15 @@ class DigitalObject(models.Model):
     queued_at = models.DateTimeField(_("vào hàng đợi lúc"), null=True, blank=True)
     started_at = models.DateTimeField(_("bắt đầu xử lý lúc"), null=True, blank=True)
     finished_at = models.DateTimeField(_("xử lý xong lúc"), null=True, blank=True)
+    progress_at = models.DateTimeField(
+        _("tiến độ cập nhật lúc"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Tiến trình xử lý ghi lại mốc này định kỳ; quá lâu không cập nhật là tiến trình đã dừng."
+        ),
+    )
 
     archival_copy = models.FileField(_("bản lưu trữ PDF/A"), max_length=500, blank=True)
     archival_sha256 = models.CharField(_("SHA-256 của bản PDF/A"), max_length=64, blank=True)

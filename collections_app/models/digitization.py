@@ -79,15 +79,19 @@ class DigitizationBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("lập lúc"), auto_now_add=True)
+    submitted_at = models.DateTimeField(
+        _("gửi kiểm tra lúc"),
+        null=True,
+        blank=True,
+        help_text=_("Lần gần nhất lô được gửi kiểm tra chất lượng; dùng để báo lô chờ kiểm tra quá lâu."),
+    )
     checked_at = models.DateTimeField(_("nghiệm thu lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lô số hóa")
         verbose_name_plural = _("lô số hóa")
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["plan", "name"], name="unique_batch_name_in_plan")
-        ]
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="unique_batch_name_in_plan")]
 
     def __str__(self):
         return self.name

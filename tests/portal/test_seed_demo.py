@@ -11,6 +11,8 @@ from collections_app.models import (
     NATIONAL_ADMIN_GROUP,
     AdministrativeUnit,
     Archive,
+    DigitalObject,
+    DigitizationPlan,
     Document,
     Fonds,
     RecordFile,
@@ -52,6 +54,8 @@ def counts():
         GroupPagePermission,
         get_user_model(),
         RecordFile.categories.through,
+        DigitalObject,
+        DigitizationPlan,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -129,3 +133,21 @@ def test_demo_users_are_in_their_groups(seeded):
             assert user.check_password(f"demo-2025-{prefix}.{suffix}")
             assert list(user.groups.all()) == [role_group(archive, role)]
     assert "http://127.0.0.1:8000/admin/" in seeded
+
+
+def test_demo_archives_have_plans_and_scanned_land_documents_queued_for_ocr(seeded):
+    for slug in HOLDING_SLUGS:
+        archive = Archive.objects.get(slug=slug)
+        assert DigitizationPlan.objects.filter(archive=archive).count() == archive_fonds_count(archive)
+        scans = DigitalObject.objects.filter(archive=archive)
+        assert scans.count() == 2
+        for scan in scans:
+            assert scan.original_name == f"{scan.document.doc_id}.pdf"
+            assert scan.document.file.categories.filter(slug="dat-dai").exists()
+            assert scan.page_count == 2
+            assert scan.state == "queued"
+            assert scan.batch.plan.fonds_id == scan.document.file.fonds_id
+
+
+def archive_fonds_count(archive):
+    return Fonds.objects.filter(archive=archive).count()

@@ -6,6 +6,7 @@ from a fixed random seed, so every run plans the same records.
 """
 
 import datetime
+import io
 import math
 import random
 import time
@@ -17,16 +18,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils.html import escape
 from wagtail.models import Page, Site
 
 from archivecms.portal.models import ArchivePage, NationalHomePage
 from collections_app import demo_data
 from collections_app.bulk import bulk_create_documents, bulk_create_files, bulk_link_categories
+from collections_app.ingest import samples
+from collections_app.ingest.scans import ingest_scan_file
 from collections_app.models import (
     AdministrativeUnit,
     Archive,
     Category,
+    DigitalObject,
+    DigitizationBatch,
+    DigitizationPlan,
     Document,
     Fonds,
     RecordFile,
@@ -53,6 +60,11 @@ CONDITIONAL_SHARE = 0.08
 DRAFT_SHARE = 0.10
 MONTH_PRECISION_SHARE = 0.05
 WAGTAIL_WELCOME_TITLE = "Welcome to your new Wagtail site!"
+DEMO_SCANS_PER_ARCHIVE = 2
+DEMO_SCAN_DPI = 200
+DEMO_PAGES_PER_DOCUMENT = 3
+DEMO_BATCH_NAME = "Lô minh họa 01"
+PRIORITY_CATEGORY_SLUGS = ("dat-dai", "du-an-dau-tu")
 
 
 class Command(BaseCommand):
@@ -63,6 +75,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--scans",
+            type=int,
+            default=DEMO_SCANS_PER_ARCHIVE,
+            help="Scanned land documents per demo archive, queued for OCR (the task worker of "
+            f"`make demo` processes them). Default {DEMO_SCANS_PER_ARCHIVE}.",
+        )
+        parser.add_argument(
             "--items",
             type=int,
             default=demo_data.DEFAULT_ITEMS,
@@ -70,9 +89,9 @@ class Command(BaseCommand):
             f"Default {demo_data.DEFAULT_ITEMS}.",
         )
 
-    def handle(self, *args, items, **options):
-        if items < 0:
-            raise CommandError("--items must be zero or more.")
+    def handle(self, *args, items, scans, **options):
+        if items < 0 or scans < 0:
+            raise CommandError("--items and --scans must be zero or more.")
         started = time.perf_counter()
         with transaction.atomic():
             national_home = ensure_national_home()
@@ -82,6 +101,10 @@ class Command(BaseCommand):
         holdings_started = time.perf_counter()
         added = seed_all_holdings(archives, items)
         self.report_time(f"Holdings ({added} new files)", holdings_started)
+
+        scans_started = time.perf_counter()
+        stored = seed_digitization(archives, scans)
+        self.report_time(f"Digitization plans and {stored} new scans queued for OCR", scans_started)
 
         users_started = time.perf_counter()
         logins = ensure_demo_users(archives)
@@ -620,3 +643,57 @@ def ensure_user(username, password, groups, **fields):
     user.save()
     user.groups.add(*groups)
     return user
+
+
+# Digitization: a plan per demo fonds, a batch, scanned land documents ----------------------------
+
+
+def seed_digitization(archives, scans_per_archive):
+    """Plans for every demo fonds; ``scans_per_archive`` land documents scanned into demo batches."""
+    stored = 0
+    priority = list(Category.objects.filter(slug__in=PRIORITY_CATEGORY_SLUGS))
+    for holding in demo_data.HOLDINGS:
+        archive = archives[holding.slug]
+        for fonds in Fonds.objects.filter(archive=archive):
+            ensure_plan(fonds, priority)
+        stored += scan_land_documents(archive, scans_per_archive)
+    return stored
+
+
+def ensure_plan(fonds, priority):
+    documents = Document.objects.filter(file__fonds=fonds)
+    totals = documents.aggregate(pages=Sum("page_count"), count=Count("id"))
+    # Demo documents carry no page counts: plan three pages a document, as a survey would estimate.
+    pages = totals["pages"] or totals["count"] * DEMO_PAGES_PER_DOCUMENT
+    plan, created = DigitizationPlan.objects.get_or_create(
+        fonds=fonds,
+        defaults={
+            "archive": fonds.archive,
+            "pages_planned": max(pages, 1),
+            "notes": "Kế hoạch minh họa: tài liệu đất đai và dự án đầu tư được số hóa trước.",
+        },
+    )
+    if created:
+        plan.priority_categories.set(priority)
+    return plan
+
+
+def scan_land_documents(archive, wanted):
+    """Scan land documents of the archive not yet scanned, as 2-page PDFs of Vietnamese text."""
+    already = DigitalObject.objects.filter(archive=archive, batch__name=DEMO_BATCH_NAME).count()
+    documents = (
+        Document.objects.filter(
+            archive=archive, file__categories__slug="dat-dai", digital_objects__isnull=True
+        )
+        .select_related("file__fonds__digitization_plan", "archive")
+        .order_by("id")[: max(wanted - already, 0)]
+    )
+    stored = 0
+    for document in documents:
+        plan = document.file.fonds.digitization_plan
+        batch, _created = DigitizationBatch.objects.get_or_create(plan=plan, name=DEMO_BATCH_NAME)
+        pages = [f"{document.citation}\n{samples.sample_text(3, offset=page)}" for page in range(2)]
+        content = io.BytesIO(samples.pdf_scan(pages, dpi=DEMO_SCAN_DPI))
+        result = ingest_scan_file(content, f"{document.doc_id}.pdf", document, batch=batch)
+        stored += result.stored
+    return stored

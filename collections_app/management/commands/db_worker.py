@@ -1,0 +1,16 @@
+"""django-tasks' ``db_worker``, which first recovers the scans that dead workers left behind.
+
+The worker itself is django-tasks-db's, unchanged. Before it starts, scans stuck in "processing" (their
+worker was killed) or "queued" without a task are re-queued, and the periodic ``sweep_stale_scans``
+task is scheduled while scans are in flight (see ``collections_app.ingest.processing``).
+"""
+
+from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
+
+from collections_app.ingest.processing import recover_at_worker_start
+
+
+class Command(DatabaseWorkerCommand):
+    def handle(self, *args, **options):
+        recover_at_worker_start()
+        return super().handle(*args, **options)
