@@ -1,4 +1,10 @@
+import sqlite3
+from contextlib import closing, contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
+from django.db import connection
 
 from archivecms.portal.factories import archive_page, national_home
 from collections_app.factories import ArchiveFactory, current_province
@@ -31,3 +37,37 @@ def dong_nai(home):
     )
     archive_page(archive)
     return archive
+
+
+@pytest.fixture
+def other_process_database():
+    """Call it, once the test data exists, to share the test database with worker processes."""
+    return database_for_other_processes
+
+
+@contextmanager
+def database_for_other_processes(folder):
+    """A database URL another process can open, holding exactly what this test's database holds."""
+    if connection.vendor == "postgresql":
+        details = connection.settings_dict
+        yield (
+            f"postgres://{quote(details['USER'] or '')}:{quote(details['PASSWORD'] or '')}@"
+            f"{details['HOST'] or 'localhost'}:{details['PORT'] or 5432}/{details['NAME']}"
+        )
+        return
+    # SQLite: the test database lives in this process's memory. Copy it to a file and use the file
+    # meanwhile; the in-memory database stays open, untouched, for the tests that follow.
+    path = Path(folder) / "shared.sqlite3"
+    connection.ensure_connection()
+    in_memory = connection.connection
+    with closing(sqlite3.connect(path)) as target:
+        in_memory.backup(target)
+    original_name = connection.settings_dict["NAME"]
+    connection.connection = None
+    connection.settings_dict["NAME"] = str(path)
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = original_name
+        connection.connection = in_memory

@@ -32,19 +32,14 @@ Environment:
 import io
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import pyvips
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 from PIL import Image
 
@@ -132,32 +127,6 @@ def test_ocr_stage_as_the_pipeline_runs_it(pages_dir, tmp_path):
     RESULTS.append((f"OCR stage alone: ocr.recognise_page, {WORKERS} at a time", seconds, PAGES / seconds))
 
 
-@contextmanager
-def database_for_other_processes(folder):
-    """A database URL the workers can open (on SQLite, a file copy of the in-memory test database)."""
-    if connection.vendor == "postgresql":
-        details = connection.settings_dict
-        yield (
-            f"postgres://{quote(details['USER'] or '')}:{quote(details['PASSWORD'] or '')}@"
-            f"{details['HOST'] or 'localhost'}:{details['PORT'] or 5432}/{details['NAME']}"
-        )
-        return
-    path = Path(folder) / "bench.sqlite3"
-    connection.ensure_connection()
-    in_memory = connection.connection
-    with closing(sqlite3.connect(path)) as target:
-        in_memory.backup(target)
-    original_name = connection.settings_dict["NAME"]
-    connection.connection = None
-    connection.settings_dict["NAME"] = str(path)
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = original_name
-        connection.connection = in_memory
-
-
 def start_workers(database_url, storage_dir, log_dir):
     environment = {
         **os.environ,
@@ -216,7 +185,9 @@ def wait_until_done(ids, timeout, log_dir):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_pipeline_with_db_workers(shape, pages_dir, django_db_setup, django_db_blocker, tmp_path):
+def test_pipeline_with_db_workers(
+    shape, pages_dir, django_db_setup, django_db_blocker, tmp_path, other_process_database
+):
     from django_tasks_db.models import DBTaskResult
 
     storage_dir = tmp_path / "media"
@@ -231,7 +202,7 @@ def test_pipeline_with_db_workers(shape, pages_dir, django_db_setup, django_db_b
     tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with (
         django_db_blocker.unblock(),
-        database_for_other_processes(tmp_path) as database_url,
+        other_process_database(tmp_path) as database_url,
         override_settings(STORAGES=storages, TASKS=tasks, **WORKER_SETTINGS),
     ):
         scans = [

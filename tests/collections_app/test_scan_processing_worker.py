@@ -7,18 +7,14 @@ database, used by this process too for the duration of the test; on PostgreSQL t
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing, contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -36,34 +32,6 @@ RECOVERY = {
     "SCAN_SWEEP_INTERVAL_SECONDS": 1,
     "SCAN_OCR_JOBS": 1,
 }
-
-
-@contextmanager
-def database_for_other_processes(folder):
-    """A database URL another process can open, holding exactly what this test's database holds."""
-    if connection.vendor == "postgresql":
-        details = connection.settings_dict
-        yield (
-            f"postgres://{quote(details['USER'] or '')}:{quote(details['PASSWORD'] or '')}@"
-            f"{details['HOST'] or 'localhost'}:{details['PORT'] or 5432}/{details['NAME']}"
-        )
-        return
-    # SQLite: the test database lives in this process's memory. Copy it to a file and use the file
-    # meanwhile; the in-memory database stays open, untouched, for the tests that follow.
-    path = Path(folder) / "worker.sqlite3"
-    connection.ensure_connection()
-    in_memory = connection.connection
-    with closing(sqlite3.connect(path)) as target:
-        in_memory.backup(target)
-    original_name = connection.settings_dict["NAME"]
-    connection.connection = None
-    connection.settings_dict["NAME"] = str(path)
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = original_name
-        connection.connection = in_memory
 
 
 class Workers:
@@ -118,10 +86,10 @@ class Workers:
 
 
 @pytest.fixture
-def worker_setup(transactional_db, tmp_path):
+def worker_setup(transactional_db, tmp_path, other_process_database):
     storage_dir = tmp_path / "media"
     storage_dir.mkdir()
-    with database_for_other_processes(tmp_path) as database_url:
+    with other_process_database(tmp_path) as database_url:
         storages = {
             **settings.STORAGES,
             "default": {
