@@ -1,9 +1,11 @@
+from .access import AccessGrant, ContentRead, OpeningBasis, OpeningRule, ReadMethod
 from .archives import NATIONAL_ADMIN_GROUP, Archive, ArchiveRole, Role, fold_slug
 from .description import Category, Document, Fonds, RecordFile, Series
 from .digital import (
     DigitalObject,
     OcrMode,
     PageTextRevision,
+    ProcessingStage,
     ProcessingState,
     QualityCheck,
     ScanPage,
@@ -23,6 +25,12 @@ from .units import AdministrativeUnit, UnitChange, UnitChangeKind, UnitKind, Uni
 DESCRIPTION_MODELS = (Fonds, Series, RecordFile, Document)
 
 __all__ = [
+    "AccessGrant",
+    "ContentRead",
+    "OpeningBasis",
+    "OpeningRule",
+    "ProcessingStage",
+    "ReadMethod",
     "NATIONAL_DIGITIZATION_DEADLINE",
     "BatchStatus",
     "DigitalObject",

@@ -7,6 +7,7 @@ names used in packages are given in ``help_text``-free comments beside each fiel
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models, transaction
@@ -84,6 +85,19 @@ class DescriptionNode(models.Model):
     )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+    # Soft delete: a deleted record stays in the database, hidden from every reader, until a
+    # leader restores it.
+    deleted_at = models.DateTimeField(_("xóa lúc"), null=True, blank=True, editable=False, db_index=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xóa"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    delete_reason = models.CharField(_("lý do xóa"), max_length=300, blank=True, editable=False)
 
     class Meta:
         abstract = True

@@ -22,6 +22,13 @@ class ProcessingState(models.TextChoices):
     FAILED = "failed", _("Lỗi")
 
 
+class ProcessingStage(models.TextChoices):
+    """The step a scan is at: its text first (what search needs), then its images and PDF/A."""
+
+    OCR = "ocr", _("Nhận dạng chữ")
+    IMAGES = "images", _("Ảnh trang và bản PDF/A")
+
+
 class OcrMode(models.TextChoices):
     """How OCR treats a PDF that already carries a text layer (a scanner's own OCR)."""
 
@@ -86,6 +93,10 @@ class DigitalObject(models.Model):
     state = models.CharField(
         _("trạng thái xử lý"), max_length=12, choices=ProcessingState.choices, default=ProcessingState.QUEUED
     )
+    stage = models.CharField(
+        _("bước xử lý"), max_length=8, choices=ProcessingStage.choices, default=ProcessingStage.OCR
+    )
+    ocr_finished_at = models.DateTimeField(_("nhận dạng xong lúc"), null=True, blank=True)
     state_message = models.TextField(_("lý do lỗi"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("số lần xử lý"), default=0)
     task_id = models.CharField(max_length=64, blank=True, editable=False)
