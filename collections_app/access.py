@@ -8,6 +8,10 @@ Three questions, for a user and a record:
 - ``can_view_metadata``: may its description page be shown?
 - ``can_view_content``: may its content (scans, OCR text, full text, downloads) be shown?
 and their queryset forms, ``listable(user, queryset)`` and ``admin_queryset(user, model)``.
+
+Content shown outside the archive's staff under a reader grant (``content_grant``) is logged
+(``read_is_logged``) and watermarked. Soft-deleted records are hidden from every reader; only the
+recycle bin (``deleted_queryset``) reaches them.
 """
 
 import datetime
@@ -64,12 +68,40 @@ def is_leader_of(user, archive_id):
     return is_national_admin(user) or Role.LEADER in archive_roles(user, archive_id)
 
 
+def can_digitize(user, archive_id):
+    """May the user import descriptions, upload scans, check quality and correct OCR in this archive?"""
+    return is_national_admin(user) or bool(archive_roles(user, archive_id) & {Role.ARCHIVIST, Role.LEADER})
+
+
 def admin_queryset(user, model):
-    """The rows of a description model that a staff user may reach in the admin."""
-    queryset = model._default_manager.all()
+    """The rows of a description model that a staff user may reach in the admin (deleted ones excepted)."""
+    queryset = _live(model._default_manager.all())
     if is_national_admin(user):
         return queryset
     return queryset.filter(archive_id__in=staff_archive_ids(user))
+
+
+def deleted_queryset(user, model):
+    """Soft-deleted rows of a description model, for the recycle bin of the archives the user leads."""
+    queryset = model._default_manager.filter(deleted_at__isnull=False)
+    if is_national_admin(user):
+        return queryset
+    return queryset.filter(archive_id__in=led_archive_ids(user))
+
+
+def led_archive_ids(user):
+    """The archives the user is a leader of."""
+    if not user.is_authenticated:
+        return frozenset()
+    return _cached(
+        user,
+        "_led_archive_ids",
+        lambda: frozenset(
+            ArchiveRole.objects.filter(group__user=user, role=Role.LEADER).values_list(
+                "archive_id", flat=True
+            )
+        ),
+    )
 
 
 def admin_archives(user):
@@ -89,6 +121,7 @@ def _public_filter(model):
 
 def listable(user, queryset):
     """Filter a queryset of description records to what ``user`` may see listed."""
+    queryset = _live(queryset)
     if is_national_admin(user):
         return queryset
     condition = _public_filter(queryset.model)
@@ -99,6 +132,8 @@ def listable(user, queryset):
 
 
 def can_list(user, record):
+    if _is_deleted(record):
+        return False
     if is_staff_of(user, record.archive_id):
         return True
     if not record.is_published:
@@ -119,8 +154,45 @@ def can_view_content(user, record, today=None):
     if regime == AccessRegime.OPEN:
         return True
     if regime == AccessRegime.CONDITIONAL:
-        return _opened(record, today)
+        return _opened(record, today) or content_grant(user, record, today) is not None
     return False
+
+
+def content_grant(user, record, today=None):
+    """The reader's active grant that opens this conditional-access record's content, or None.
+
+    A grant names a file or a document; a grant on a file covers its documents. Secret records are
+    never opened by a grant.
+    """
+    if not user.is_authenticated or _effective_regime(record) != AccessRegime.CONDITIONAL:
+        return None
+    from .models import AccessGrant, Document, RecordFile
+
+    today = today or timezone.localdate()
+    grants = AccessGrant.objects.filter(reader=user, revoked_at__isnull=True, valid_until__gte=today)
+    if isinstance(record, Document):
+        condition = Q(document_id=record.pk) | Q(record_file_id=record.file_id)
+    elif isinstance(record, RecordFile):
+        condition = Q(record_file_id=record.pk)
+    else:
+        return None
+    return grants.filter(condition).order_by("-valid_until").first()
+
+
+def read_is_logged(user, record, today=None):
+    """Whether showing this record's content to ``user`` must be written to the read log.
+
+    Every read of conditional-access content by someone outside the archive's staff is logged,
+    whether the record was opened by a grant or has reached its opening date.
+    """
+    if is_staff_of(user, record.archive_id):
+        return False
+    return _effective_regime(record) == AccessRegime.CONDITIONAL and can_view_content(user, record, today)
+
+
+def needs_watermark(user, record, today=None):
+    """Content read under a grant carries a visible watermark naming the reader and the date."""
+    return not is_staff_of(user, record.archive_id) and content_grant(user, record, today) is not None
 
 
 def content_restriction(user, record):
@@ -168,6 +240,21 @@ def _opened(record, today=None):
     return all(
         isinstance(node.opening_date, datetime.date) and node.opening_date <= today for node in restricting
     )
+
+
+def _live(queryset):
+    if not _soft_deletes(queryset.model):
+        return queryset
+    return queryset.filter(deleted_at__isnull=True)
+
+
+def _is_deleted(record):
+    return getattr(record, "deleted_at", None) is not None
+
+
+@functools.cache
+def _soft_deletes(model):
+    return any(field.name == "deleted_at" for field in model._meta.get_fields())
 
 
 @functools.cache
