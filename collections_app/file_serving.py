@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from . import access
-from .models import DigitalObject
+from .models import DigitalObject, ReadMethod
+from .read_log import log_content_read
 
 
 def stored_file_url(digital_object, storage_name):
@@ -36,6 +37,17 @@ def serve_stored_file(request, object_id, name):
     digital_object = get_object_or_404(
         DigitalObject.objects.select_related("archive", "document__file", "record_file"), pk=object_id
     )
+    method = ReadMethod.DOWNLOAD if name.startswith(("original/", "pdfa/")) else ReadMethod.IMAGE
+    return respond_with_stored_file(request, digital_object, name, method=method)
+
+
+def respond_with_stored_file(request, digital_object, name, *, method):
+    """The response for one file under the scan's storage folder, after the access check.
+
+    ``name`` is relative to the scan's folder. Every path that hands out stored scan files (this
+    view, the IIIF image service, ...) answers through here, so that the check, the read log and
+    the watermark are applied once.
+    """
     relative = posixpath.normpath(name)
     if relative.startswith(("..", "/")) or relative == ".":
         raise Http404
@@ -45,6 +57,9 @@ def serve_stored_file(request, object_id, name):
     storage_name = f"{digital_object.storage_prefix}/{relative}"
     if not default_storage.exists(storage_name):
         raise Http404
+    log_content_read(
+        request, digital_object.record, method, digital_object=digital_object, file_name=relative
+    )
     content_type = mimetypes.guess_type(storage_name)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(storage_name, "rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
