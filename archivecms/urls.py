@@ -7,14 +7,20 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from archivecms.portal import views as portal_views
 from collections_app import file_serving
+from search import views as search_views
 
 urlpatterns = [
+    path("admin/ma-xac-thuc/", include("archivecms.security.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("r/<str:code>/", portal_views.permanent_link, name="permanent_link"),
     path("files/<int:object_id>/<path:name>", file_serving.serve_stored_file, name="stored_file"),
     path("healthz", portal_views.healthz, name="healthz"),
+    path("search/", search_views.search_page, name="search"),
+    path("api/v1/search", search_views.search_api, name="search_api"),
+    path("accounts/", include("archivecms.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("archivecms.interop.urls")),
 ]
 
 if settings.DEBUG:

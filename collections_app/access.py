@@ -12,9 +12,22 @@ and their queryset forms, ``listable(user, queryset)`` and ``admin_queryset(user
 Content shown outside the archive's staff under a reader grant (``content_grant``) is logged
 (``read_is_logged``) and watermarked. Soft-deleted records are hidden from every reader; only the
 recycle bin (``deleted_queryset``) reaches them.
+
+Conditional access (02), for someone outside the archive's staff. The regime in force is the
+strictest of the record's and its file's (a document is never more open than its file). The content
+is shown when either
+- every restricting level (the record and/or its file, whichever is 02) is open by the opening rules
+  (``collections_app.opening``): a matching rule gives a date that has come (the recorded opening
+  date, or the end year + N years) and no matching rule needs the leader's approval. A record whose
+  opening date has come but which a leader-approval rule holds (e.g. a reason about a person's private
+  life, "đời tư") therefore stays closed: the leader's rule wins over the date, because the date only
+  says when the time limit ends, not that the private-life protection has; or
+- the reader holds an active grant (``content_grant``) from the archive's leader for the record or
+  its file: that is how a held-back record is read.
+The daily ``open_records`` run then sets the regime of the records the rules opened to 01 for good.
+Secret (03) records are never shown outside the staff, by rule or by grant; drafts are staff-only.
 """
 
-import datetime
 import functools
 
 from django.db.models import Q
@@ -112,11 +125,37 @@ def admin_archives(user):
     return Archive.objects.filter(pk__in=staff_archive_ids(user))
 
 
+# The ancestors each level's rows are joined to, with whether the link may be empty.
+PARENT_PATHS = {
+    "series": (("fonds", False),),
+    "recordfile": (("fonds", False), ("series", True)),
+    "document": (("file", False), ("file__fonds", False), ("file__series", True)),
+}
+
+
 def _public_filter(model):
-    condition = Q(publication_status=PublicationStatus.PUBLISHED)
-    if _has_regime(model):
-        condition &= ~Q(access_regime=AccessRegime.SECRET)
+    """Published and not secret, and so is every ancestor: a record is listed only in a listed tree."""
+    condition = _publicly_listed_here(model, "")
+    for path, may_be_empty in PARENT_PATHS.get(model._meta.model_name, ()):
+        parent_model = _model_at(model, path)
+        here = _publicly_listed_here(parent_model, f"{path}__")
+        condition &= (Q(**{f"{path}__isnull": True}) | here) if may_be_empty else here
     return condition
+
+
+def _publicly_listed_here(model, prefix):
+    condition = Q(**{f"{prefix}publication_status": PublicationStatus.PUBLISHED})
+    if _has_regime(model):
+        condition &= ~Q(**{f"{prefix}access_regime": AccessRegime.SECRET})
+    if _soft_deletes(model) and prefix:
+        condition &= Q(**{f"{prefix}deleted_at__isnull": True})
+    return condition
+
+
+def _model_at(model, path):
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
 
 
 def listable(user, queryset):
@@ -132,13 +171,18 @@ def listable(user, queryset):
 
 
 def can_list(user, record):
-    if _is_deleted(record):
+    """May the record appear in a list: ``listable`` for one record."""
+    if _is_deleted(record) or any(_is_deleted(parent) for parent in parents_of(record)):
         return False
     if is_staff_of(user, record.archive_id):
         return True
+    return all(_publicly_listed(node) for node in (record, *parents_of(record)))
+
+
+def _publicly_listed(record):
     if not record.is_published:
         return False
-    return _effective_regime(record) != AccessRegime.SECRET
+    return not (_has_regime(type(record)) and record.access_regime == AccessRegime.SECRET)
 
 
 def can_view_metadata(user, record):
@@ -177,6 +221,24 @@ def content_grant(user, record, today=None):
     else:
         return None
     return grants.filter(condition).order_by("-valid_until").first()
+
+
+def ended_grant(user, record):
+    """The reader's latest grant on this record that has expired or been revoked, or None.
+
+    Only tells the reader why they are refused: whether content may be read is decided by
+    ``access.can_view_content`` alone.
+    """
+    from .models import AccessGrant, Document, RecordFile
+
+    if not user.is_authenticated or not isinstance(record, Document | RecordFile):
+        return None
+    if isinstance(record, Document):
+        names_record = Q(document_id=record.pk) | Q(record_file_id=record.file_id)
+    else:
+        names_record = Q(record_file_id=record.pk)
+    ended = Q(revoked_at__isnull=False) | Q(valid_until__lt=timezone.localdate())
+    return AccessGrant.objects.filter(names_record, ended, reader=user).order_by("-valid_until").first()
 
 
 def read_is_logged(user, record, today=None):
@@ -231,15 +293,18 @@ def _effective_regime(record):
 
 
 def _opened(record, today=None):
-    """A conditional-access record opens once every restricting level has reached its opening date."""
+    """A conditional-access record opens once the opening rules open every restricting level."""
+    from . import opening
+
     today = today or timezone.localdate()
     file = getattr(record, "file", None) if hasattr(record, "file_id") else None
     restricting = [
         node for node in (record, file) if node is not None and node.access_regime == AccessRegime.CONDITIONAL
     ]
-    return all(
-        isinstance(node.opening_date, datetime.date) and node.opening_date <= today for node in restricting
-    )
+    if not restricting:
+        return True
+    rules = opening.active_rules(record.archive_id)
+    return all(opening.is_open_by_rule(node, today, rules) for node in restricting)
 
 
 def _live(queryset):

@@ -1,13 +1,13 @@
 """Admin views for the description levels, each confined to the archives of the signed-in user."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import ProtectedError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.views.generic.history import HistoryView
@@ -15,7 +15,7 @@ from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 
-from . import access, codes, publication
+from . import access, audit, codes, publication, recycle_bin
 from .forms import MoveFileForm
 from .models import RecordFile
 from .paging import AdminFarPagePaginator, FarPagePaginator
@@ -44,8 +44,21 @@ class ScopedIndexView(IndexView):
     def get_base_queryset(self):
         return access.admin_queryset(self.request.user, self.model).select_related(*self.related)
 
+    def get_delete_url(self, instance):
+        if self.permission_policy.user_has_permission_for_instance(self.request.user, "delete", instance):
+            return super().get_delete_url(instance)
+        return None
 
-class ScopedCreateView(CreateView):
+
+class DeletedCodeMixin:
+    """A code refused because a record in the recycle bin holds it says so."""
+
+    def form_invalid(self, form):
+        explain_code_held_by_deleted_record(form)
+        return super().form_invalid(form)
+
+
+class ScopedCreateView(DeletedCodeMixin, CreateView):
     parent_field = None
 
     def get_initial(self):
@@ -65,14 +78,13 @@ class ScopedSingleObjectMixin(ScopedObjectMixin):
         return self.get_scoped_queryset()
 
 
-class AuditedEditView(ScopedSingleObjectMixin, EditView):
-    """Edits are logged with the fields that changed, old and new values."""
+class AuditedEditView(DeletedCodeMixin, ScopedSingleObjectMixin, EditView):
+    """Edits are logged with the fields that changed, old and new values (see ``audit``)."""
 
     def save_instance(self):
-        changes = describe_changes(self.form)
+        changes = audit.describe_changes(self.form)
         instance = super().save_instance()
-        if changes:
-            log(instance, "collections_app.change", user=self.request.user, data={"changes": changes})
+        audit.log_changes(instance, changes, self.request.user)
         return instance
 
 
@@ -141,6 +153,11 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         )
         return buttons
 
+    def get_delete_url(self):
+        if self.permission_policy.user_has_permission_for_instance(self.request.user, "delete", self.object):
+            return super().get_delete_url()
+        return None
+
     @property
     def children_model(self):
         return getattr(self.object, self.children_relation).model
@@ -148,7 +165,7 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.children_relation:
-            children = getattr(self.object, self.children_relation).all()
+            children = access.listable(self.request.user, getattr(self.object, self.children_relation).all())
             children = children.order_by(*self.children_ordering)
             page = FarPagePaginator(children, CHILDREN_PER_PAGE).get_page(self.request.GET.get("p"))
             finder = AdminURLFinder(self.request.user)
@@ -162,29 +179,79 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         return context
 
 
-class ScopedDeleteView(ScopedSingleObjectMixin, DeleteView):
-    """Refuses, with the reason, to delete a record that still has children."""
+class SoftDeleteView(ScopedSingleObjectMixin, DeleteView):
+    """Moves the record and everything below it to the recycle bin, with a reason.
+
+    Only the archive's leaders and the national administrators may; anyone else is sent back to
+    the record with a message saying who can.
+    """
+
+    template_name = "collections_app/admin/soft_delete.html"
+    form_class = recycle_bin.SoftDeleteForm
+    page_title = gettext_lazy("Xóa vào thùng rác")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.permission_policy.user_has_permission_for_instance(request.user, "delete", self.object):
+            messages.error(
+                request,
+                _(
+                    "Chỉ lãnh đạo của cơ quan lưu trữ hoặc quản trị hệ thống mới được xóa “%(record)s”. "
+                    "Hãy đề nghị lãnh đạo đơn vị xóa nếu bản ghi cần xóa."
+                )
+                % {"record": self.object},
+            )
+            # As Wagtail answers any refusal: back to the dashboard, where the message shows.
+            return redirect(reverse("wagtailadmin_home"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def record_url(self):
+        namespace = self.index_url_name.rpartition(":")[0]
+        return reverse(f"{namespace}:inspect", args=[self.object.pk])
+
+    def get_usage_url(self):
+        # References are irrelevant to a soft delete: the rows and their links all stay.
+        return None
 
     def form_valid(self, form):
-        if publication.has_children(self.object):
-            return self.refuse_with_children()
         try:
-            with transaction.atomic():
-                return super().form_valid(form)
-        except ProtectedError:
-            return self.refuse_with_children()
-
-    def refuse_with_children(self):
-        messages.error(
+            counts = recycle_bin.soft_delete(self.object, self.request.user, form.cleaned_data["reason"])
+        except recycle_bin.AlreadyDeleted:
+            messages.error(self.request, _("“%(record)s” đã bị xóa trước đó.") % {"record": self.object})
+            return redirect(self.get_success_url())
+        messages.success(
             self.request,
-            _("Không thể xóa “%(record)s” vì còn bản ghi con. Hãy chuyển hoặc xóa các bản ghi con trước.")
-            % {"record": self.object},
+            _(
+                "Đã chuyển “%(record)s” cùng %(total)s bản ghi vào thùng rác. Lãnh đạo cơ quan lưu trữ "
+                "có thể khôi phục trong mục Thùng rác."
+            )
+            % {"record": self.object, "total": sum(counts.values())},
         )
-        return redirect(reverse(self.index_url_name))
+        return redirect(self.get_success_url())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["cancel_url"] = self.record_url()
+        context["subtree_counts"] = [
+            (model._meta.verbose_name, queryset.filter(deleted_at__isnull=True).count())
+            for model, queryset in publication.subtree_querysets(self.object).items()
+        ]
+        return context
 
 
 class ScopedHistoryView(ScopedObjectMixin, HistoryView):
-    pass
+    """The history of a record, also of one in the recycle bin for those who may restore it."""
+
+    def get_scoped_queryset(self):
+        user = self.request.user
+        queryset = access.admin_queryset(user, self.model)
+        if recycle_bin.soft_deletes(self.model):
+            queryset |= access.deleted_queryset(user, self.model)
+        return queryset
+
+    @cached_property
+    def header_buttons(self):
+        # A record in the recycle bin cannot be edited until it is restored.
+        return [] if getattr(self.object, "deleted_at", None) else super().header_buttons
 
 
 class ScopedUsageView(ScopedObjectMixin, UsageView):
@@ -197,32 +264,23 @@ def policy_allows(user, model, action):
     return policy_registry.get_by_type(model).user_has_permission(user, action)
 
 
-def describe_changes(form):
-    """``[{"field", "label", "old", "new"}]`` for each field the form changed."""
-    changes = []
-    for name in form.changed_data:
-        field = form.fields.get(name)
-        old = form.initial.get(name)
-        new = form.cleaned_data.get(name)
-        changes.append(
-            {
-                "field": name,
-                "label": str(field.label if field else name),
-                "old": _display(old),
-                "new": _display(new),
-            }
+def explain_code_held_by_deleted_record(form):
+    if not form.has_error(NON_FIELD_ERRORS, "duplicate_code"):
+        return
+    try:
+        code = form.instance.compute_reference_code()
+    except (AttributeError, ValueError, TypeError, ObjectDoesNotExist):
+        return
+    owner = recycle_bin.deleted_code_owner(code)
+    if owner is not None:
+        form.add_error(
+            None,
+            _(
+                "Mã “%(code)s” thuộc bản ghi “%(record)s” đã bị xóa vào thùng rác. Mã tham chiếu không "
+                "được dùng lại: hãy đề nghị lãnh đạo khôi phục bản ghi đó, hoặc chọn mã khác."
+            )
+            % {"code": code, "record": owner},
         )
-    return changes
-
-
-def _display(value):
-    if value is None:
-        return ""
-    if hasattr(value, "all"):
-        return ", ".join(str(item) for item in value.all())
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
-    return str(value)
 
 
 def scoped_record_or_404(request, model, pk, action):
@@ -237,6 +295,11 @@ def scoped_record_or_404(request, model, pk, action):
 def move_file_view(request, pk, url_namespace):
     file = scoped_record_or_404(request, RecordFile, pk, "change")
     form = MoveFileForm(request.POST or None, file=file)
+    # A series in the recycle bin is no destination.
+    target_field = form.fields["target_series"]
+    target_field.queryset = target_field.queryset & access.admin_queryset(
+        request.user, target_field.queryset.model
+    )
     if request.method == "POST" and form.is_valid():
         old_code = file.reference_code
         try:

@@ -14,7 +14,7 @@ class DescriptionViewSet(ModelViewSet):
     index_view_class = views.ScopedIndexView
     add_view_class = views.ScopedCreateView
     edit_view_class = views.AuditedEditView
-    delete_view_class = views.ScopedDeleteView
+    delete_view_class = views.SoftDeleteView
     inspect_view_class = views.ScopedInspectView
     history_view_class = views.ScopedHistoryView
     usage_view_class = views.ScopedUsageView

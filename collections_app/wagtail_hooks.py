@@ -52,5 +52,7 @@ def register_description_log_actions(actions):
             return _("Đã công bố %(total)s bản ghi") % {"total": sum(counts.values())}
 
 
-# Admin views of the ingest package register their own hooks when imported.
+# Admin views that register their own hooks when imported: ingest (import, scans, digitization, OCR
+# text), opening rules and reader grants, audit actions and the recycle bin, the read log report.
+from . import audit, grants_admin, opening_admin, read_log_admin, recycle_bin  # noqa: E402,F401
 from .ingest import digitization_admin, import_admin, scan_admin, text_admin  # noqa: E402,F401

@@ -1,17 +1,24 @@
 """Settings shared by every environment. Environment-specific files import from here."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 
 INSTALLED_APPS = [
+    # First, so its copies of Wagtail admin templates (inline scripts with the CSP nonce) win.
+    "archivecms.security",
     "collections_app",
     "archivecms.portal",
+    "search",
+    "archivecms.interop",
+    "archivecms.accounts",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -37,19 +44,30 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "archivecms.security.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "archivecms.security.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "collections_app.audit.SiteHistoryScopeMiddleware",
+    # Last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "archivecms.urls"
@@ -89,11 +107,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's four validators with Vietnamese messages (archivecms/security/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "archivecms.security.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "archivecms.security.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "archivecms.security.passwords.CommonPasswordValidator"},
+    {"NAME": "archivecms.security.passwords.NumericPasswordValidator"},
 ]
 
 # Vietnamese by default, English available.
@@ -181,3 +200,63 @@ SCAN_HEARTBEAT_SECONDS = float(os.environ.get("SCAN_HEARTBEAT_SECONDS", "30"))
 SCAN_STALE_AFTER_SECONDS = float(os.environ.get("SCAN_STALE_AFTER_SECONDS", "600"))
 SCAN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("SCAN_SWEEP_INTERVAL_SECONDS", "120"))
 SCAN_MAX_ATTEMPTS = int(os.environ.get("SCAN_MAX_ATTEMPTS", "3"))
+
+# Stored files are served only through /files/<id>/<name>; with S3 that view redirects, after the
+# access check and the read log, to a presigned URL valid this many seconds.
+FILE_URL_EXPIRY_SECONDS = int(os.environ.get("FILE_URL_EXPIRY_SECONDS", "300"))
+
+# --- Security (archivecms/security/) ---
+# django-axes counts wrong passwords at authenticate(), so every login form (Wagtail admin, reader
+# login) is throttled: after AXES_FAILURE_LIMIT failures for one username from one address, logins for
+# that pair are refused with a 429 page for AXES_COOLOFF_TIME. Successful logins reset the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "archivecms.security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "archivecms.security.client_ip.client_ip"
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: none, the site is reached
+# directly). Production sets it from the environment.
+TRUSTED_PROXY_COUNT = 0
+
+# Two-factor login (TOTP authenticator app) is optional for each staff user; True makes it compulsory
+# for everyone who can open the admin.
+STAFF_REQUIRE_2FA = os.environ.get("STAFF_REQUIRE_2FA", "false").lower() == "true"
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Kho lưu trữ số")
+
+# Content Security Policy (django-csp). Scripts only from our own origin, or inline with the
+# response's nonce (Wagtail's date pickers and inline panels, whose templates
+# archivecms/security/templates/ copies with the nonce added); never 'unsafe-inline' or 'unsafe-eval'
+# for scripts. Styles keep 'unsafe-inline': the Wagtail admin sets style attributes from its scripts
+# and templates (and our admin templates use a few style attributes).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# A session lasts at most a working day ("remember me" on the admin login); without it, it ends when
+# the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
+# No outside requests from the admin: avatars are not fetched from Gravatar, and the admin does not
+# look for new Wagtail releases on the internet (closed government networks, and the CSP).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False

@@ -43,13 +43,25 @@ DATABASES = {
     )
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "true").lower() == "true"
+
+def _flag(name, default):
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+# HTTPS only. The usual installation is gunicorn behind one reverse proxy that terminates TLS and sets
+# X-Forwarded-Proto and X-Forwarded-For (TRUSTED_PROXY_COUNT=1); with TRUSTED_PROXY_COUNT=0 the site is
+# reached directly and those headers, which a client could forge, are ignored.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
+if TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Set SECURE_SSL_REDIRECT=false only when the proxy itself redirects http:// to https://.
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", "true")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+SECURE_HSTS_PRELOAD = _flag("SECURE_HSTS_PRELOAD", "true")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -66,10 +78,13 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "access_key": os.environ.get("AWS_ACCESS_KEY_ID"),
             "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY"),
-            # Archive files are private: no public ACL, short-lived signed URLs only.
+            # Archive files are private: a private bucket, no public ACL, no public custom domain;
+            # the checked file view hands out short-lived signed URLs only.
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
+            "querystring_expire": FILE_URL_EXPIRY_SECONDS,  # noqa: F405
+            "custom_domain": None,
+            "signature_version": "s3v4",
             "file_overwrite": False,
         },
     }

@@ -7,6 +7,10 @@ page without one); TIFF, JPEG and PNG pages are read with libvips at their own r
 static files in libvips' IIIF 3 layout (``<page>/info.json`` and ``<page>/<region>/<size>/0/default.jpg``),
 served through the checked file path like every other file.
 
+``ocr_inputs`` gives the OCR stage what Tesseract reads for each page, writing as little as possible:
+the uploaded image itself when Tesseract reads it as it is, a scanner's JPEG copied out of a PDF page,
+otherwise a greyscale rendering.
+
 Circular 05/2025 asks for scans of at least 200 dpi (300 dpi for maps and technical drawings) in
 colour as the original, at least 24 bit. Pages below are flagged for the archivist, never refused.
 """
@@ -161,18 +165,7 @@ def render_pages(source, work_dir, *, name, iiif_id_base, render_dpi=300, max_dp
 
 
 def render_pdf_pages(source, writer, *, name, render_dpi, max_dpi):
-    try:
-        document = pdfium.PdfDocument(str(source))
-    except pdfium.PdfiumError as error:
-        if "password" in str(error).lower():
-            raise ScanProcessingError(
-                _(
-                    "Tệp PDF “%(name)s” có mật khẩu nên không mở được. Hãy xin đơn vị quét xuất lại tệp "
-                    "không đặt mật khẩu, tải lên rồi bấm “Xử lý lại”."
-                )
-                % {"name": name}
-            ) from error
-        raise corrupt_file_error(name, str(error)) from error
+    document = open_pdf(source, name)
     pages = []
     try:
         if len(document) == 0:
@@ -192,11 +185,7 @@ def render_pdf_pages(source, writer, *, name, render_dpi, max_dpi):
 
 def _render_pdf_page(page, number, writer, render_dpi, max_dpi):
     measure = measure_pdf_page(page)
-    dpi = min(max_dpi, measure.dpi) if measure.dpi else render_dpi
-    width_points, height_points = page.get_size()
-    pixels = (width_points * dpi / 72) * (height_points * dpi / 72)
-    if pixels > MAX_RENDER_PIXELS:
-        dpi *= (MAX_RENDER_PIXELS / pixels) ** 0.5
+    dpi = pdf_render_dpi(page, measure, render_dpi, max_dpi)
     grey = measure.colour is False
     textpage = page.get_textpage()
     has_text = textpage.count_chars() > 0
@@ -590,3 +579,192 @@ def _decoded_frames(frames, pages, work_dir):
 
 def _first_line(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+
+
+# --- what the OCR stage reads -----------------------------------------------------------------------
+
+# Images Tesseract (Leptonica) reads as they are: 8-bit grey or sRGB, no alpha.
+TESSERACT_READABLE = ("image/png", "image/jpeg", "image/tiff")
+
+
+@dataclass
+class OcrInput:
+    """One page as the OCR stage sees it: the image Tesseract reads, or the text the PDF already has.
+
+    ``path`` is None for a PDF page that carries text (``embedded_text``, skip mode). ``width`` and
+    ``height`` are those of the page image the images stage renders, at ``pixels_per_inch``.
+    """
+
+    number: int
+    path: Path | None
+    pixels_per_inch: float
+    width: int | None
+    height: int | None
+    dpi: int | None
+    colour_depth: int | None
+    original: bool = False  # ``path`` is the uploaded file itself, not an image written here
+    embedded_text: str = ""
+
+    @property
+    def name(self):
+        return page_name(self.number)
+
+
+def ocr_inputs(source, work_dir, *, name, render_dpi=300, max_dpi=600):
+    """Yield each page of ``source`` as Tesseract should read it, writing images only where needed.
+
+    Single-frame PNG, JPEG and TIFF files of 8-bit grey or colour without alpha are read by
+    Tesseract as they are. Other images are converted to uncompressed greyscale; PDF pages are
+    rendered in greyscale at the resolution the images stage renders them, except pages that carry
+    text (their text is yielded instead).
+    """
+    pyvips.cache_set_max(0)
+    mime_type = file_type(source)
+    if mime_type not in SCAN_TYPES:
+        raise unsupported_type_error(name, mime_type)
+    folder = Path(work_dir) / "ocr-input"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        if mime_type == PDF_TYPE:
+            yield from _pdf_ocr_inputs(source, folder, name=name, render_dpi=render_dpi, max_dpi=max_dpi)
+        else:
+            yield from _image_ocr_inputs(source, mime_type, folder, name=name)
+    except pyvips.Error as error:
+        raise corrupt_file_error(name, _first_line(error)) from error
+
+
+def _pdf_ocr_inputs(source, folder, *, name, render_dpi, max_dpi):
+    document = open_pdf(source, name)
+    try:
+        if len(document) == 0:
+            raise corrupt_file_error(name, _("tệp PDF không có trang nào"))
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                yield _pdf_page_input(page, index + 1, folder, render_dpi, max_dpi)
+            finally:
+                page.close()
+    except pdfium.PdfiumError as error:
+        raise corrupt_file_error(name, str(error)) from error
+    finally:
+        document.close()
+
+
+def _pdf_page_input(page, number, folder, render_dpi, max_dpi):
+    measure = measure_pdf_page(page)
+    dpi = pdf_render_dpi(page, measure, render_dpi, max_dpi)
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range() if textpage.count_chars() > 0 else ""
+    finally:
+        textpage.close()
+    known = {"dpi": round(measure.dpi) if measure.dpi else None, "colour_depth": measure.colour_depth}
+    if text:
+        return OcrInput(number, None, dpi, None, None, embedded_text=text, **known)
+    scanned = _scanned_jpeg(page, folder / f"{page_name(number)}.jpg")
+    if scanned is not None:
+        path, pixels_per_inch = scanned
+        return OcrInput(number, path, pixels_per_inch, None, None, **known)
+    bitmap = page.render(scale=dpi / 72, grayscale=True)
+    picture = bitmap.to_pil()
+    bitmap.close()
+    if picture.mode != "L":
+        picture = picture.convert("L")
+    path = folder / f"{page_name(number)}.pgm"
+    picture.save(path, "PPM")
+    return OcrInput(number, path, dpi, picture.width, picture.height, **known)
+
+
+OCR_READY_COLOUR_SPACES = (pdfium_raw.FPDF_COLORSPACE_DEVICEGRAY, pdfium_raw.FPDF_COLORSPACE_DEVICERGB)
+
+
+def _scanned_jpeg(page, path):
+    """A scanner's PDF page that is one upright JPEG covering the page: that JPEG, copied unchanged.
+
+    Tesseract reads it as it is, which spares rendering the page. Returns ``(path, pixels per
+    inch)``, or None for any other page.
+    """
+    objects = list(page.get_objects(max_depth=1))
+    if len(objects) != 1 or objects[0].type != pdfium_raw.FPDF_PAGEOBJ_IMAGE:
+        return None
+    image = objects[0]
+    if image.get_filters() != ["DCTDecode"]:
+        return None
+    matrix = image.get_matrix()
+    if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
+        return None
+    left, bottom, right, top = image.get_bounds()
+    page_left, page_bottom, page_right, page_top = page.get_cropbox()
+    tolerance = 1.0  # points
+    if any(
+        abs(value - expected) > tolerance
+        for value, expected in (
+            (left, page_left),
+            (bottom, page_bottom),
+            (right, page_right),
+            (top, page_top),
+        )
+    ):
+        return None
+    metadata = image.get_metadata()
+    if metadata.colorspace not in OCR_READY_COLOUR_SPACES or metadata.bits_per_pixel not in (8, 24):
+        return None
+    path.write_bytes(bytes(image.get_data(decode_simple=False)))
+    return path, metadata.width * 72 / (right - left)
+
+
+def _image_ocr_inputs(source, mime_type, folder, *, name):
+    frames = image_frames(source, mime_type, name=name)
+    for index, measure in enumerate(frames):
+        image = _load_frame(source, mime_type, index)
+        if credible_dpi(measure.dpi):
+            pixels_per_inch = measure.dpi
+        else:
+            pixels_per_inch = estimated_dpi(image.width, image.height)
+        known = {
+            "width": image.width,
+            "height": image.height,
+            "dpi": round(measure.dpi) if measure.dpi else None,
+            "colour_depth": measure.colour_depth,
+        }
+        if len(frames) == 1 and tesseract_reads_as_is(image):
+            yield OcrInput(index + 1, Path(source), pixels_per_inch, original=True, **known)
+            continue
+        options = {"page": index} if mime_type == "image/tiff" else {}
+        pixels = displayable(pyvips.Image.new_from_file(str(source), fail_on="truncated", **options))
+        path = write_ocr_image(pixels, folder / f"{page_name(index + 1)}.pgm")
+        yield OcrInput(index + 1, path, pixels_per_inch, **known)
+
+
+def tesseract_reads_as_is(image):
+    """Whether Tesseract reads this image file without help: 8-bit grey or sRGB, no alpha channel."""
+    return (
+        image.format == "uchar"
+        and not image.hasalpha()
+        and (image.bands, image.interpretation) in ((1, "b-w"), (3, "srgb"))
+    )
+
+
+def pdf_render_dpi(page, measure, render_dpi, max_dpi):
+    """The resolution a PDF page is rendered at: its scanned image's, bounded, or ``render_dpi``."""
+    dpi = min(max_dpi, measure.dpi) if measure.dpi else render_dpi
+    width_points, height_points = page.get_size()
+    pixels = (width_points * dpi / 72) * (height_points * dpi / 72)
+    if pixels > MAX_RENDER_PIXELS:
+        dpi *= (MAX_RENDER_PIXELS / pixels) ** 0.5
+    return dpi
+
+
+def open_pdf(source, name):
+    try:
+        return pdfium.PdfDocument(str(source))
+    except pdfium.PdfiumError as error:
+        if "password" in str(error).lower():
+            raise ScanProcessingError(
+                _(
+                    "Tệp PDF “%(name)s” có mật khẩu nên không mở được. Hãy xin đơn vị quét xuất lại tệp "
+                    "không đặt mật khẩu, tải lên rồi bấm “Xử lý lại”."
+                )
+                % {"name": name}
+            ) from error
+        raise corrupt_file_error(name, str(error)) from error

@@ -31,7 +31,6 @@ from ..models import (
     DigitizationPlan,
     Document,
     Fonds,
-    ProcessingState,
     QualityCheck,
     RecordFile,
     Role,
@@ -250,7 +249,7 @@ def _page_tagged(category_id):
     return _boolean(on_file | Q(_document_tagged(category_id, "digital_object__document_id")))
 
 
-OCRD = ~Q(text="") | Q(digital_object__state=ProcessingState.DONE)
+OCRD = ~Q(text="") | Q(digital_object__ocr_finished_at__isnull=False)
 
 
 def _page_groups(pages, categories):

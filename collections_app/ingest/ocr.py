@@ -121,10 +121,9 @@ def check_tesseract(language):
                 "cài gói tesseract-ocr và tesseract-ocr-vie (lệnh make setup), rồi bấm “Xử lý lại”."
             )
         )
-    listing = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-        [executable, "--list-langs"], capture_output=True, text=True, timeout=60, check=False
-    )
-    installed = set(listing.stdout.split()) | set(listing.stderr.split())
+    if (executable, language) in _CHECKED:
+        return
+    installed = installed_languages(executable)
     missing = [code for code in language.split("+") if code not in installed]
     if missing:
         raise ScanProcessingError(
@@ -134,6 +133,18 @@ def check_tesseract(language):
             )
             % {"languages": ", ".join(missing), "first": missing[0]}
         )
+    _CHECKED.add((executable, language))
+
+
+def installed_languages(executable):
+    listing = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+        [executable, "--list-langs"], capture_output=True, text=True, timeout=60, check=False
+    )
+    return set(listing.stdout.split()) | set(listing.stderr.split())
+
+
+# (Tesseract, languages) found complete by this process: asking costs a process start per scan.
+_CHECKED = set()
 
 
 @dataclass
@@ -226,6 +237,17 @@ def signed_pdf_error():
             "Hãy lưu tệp này như bản gốc điện tử, hoặc tải lên bản quét không ký rồi bấm “Xử lý lại”."
         )
     )
+
+
+def check_not_signed(pdf_path):
+    """Refuse a digitally signed PDF before any work: its PDF/A would void the signatures."""
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            signed = has_signatures(pdf)
+    except (pikepdf.PdfError, pikepdf.PasswordError):
+        return  # unreadable: opening it for its pages says what is wrong
+    if signed:
+        raise signed_pdf_error()
 
 
 def has_signatures(pdf):

@@ -1,33 +1,49 @@
-"""Background processing of scans: queueing, the processing run, its states, and crash recovery.
+"""Background processing of scans in two stages, their states, and crash recovery.
 
-A scan (``DigitalObject``) goes through these states, shown in the admin with the reason of a
-failure:
+A scan (``DigitalObject``) is processed in two stages (``stage``), each a task of its own:
 
-    queued ──(a worker claims it)──> processing ──> done
+1. ``ocr`` (task ``recognise_scan``, high priority): the text. The original is downloaded and
+   checked against its SHA-256; each page goes to Tesseract (``SCAN_OCR_JOBS`` at a time) as it is
+   when Tesseract reads the file as it is (single-page PNG, JPEG, TIFF), else as a greyscale image
+   rendered for it; a skip-mode PDF page that already carries text keeps it. Each page's invisible
+   text layer (Tesseract's text-only PDF page) is stored under ``ocr/NNNN.pdf`` in the scan's
+   folder, with ``ocr/manifest.json`` saying which pages have one. ``redo`` and ``force`` PDFs (and
+   rotated ones) go through OCRmyPDF, which makes the PDF/A-2b and the text together: that PDF/A is
+   stored in this stage. One transaction then writes the pages with their text, their text
+   revisions, the record's text and ``ocr_finished_at``, and moves the scan to stage ``images``,
+   queued; the ``make_scan_images`` task is enqueued after the commit. The record is searchable
+   from here on.
+2. ``images`` (task ``make_scan_images``, lower priority, so text comes first for every waiting
+   scan): page JPEGs, IIIF tiles, the thumbnail, the resolution and colour checks, and the PDF/A-2b
+   (the original with the stored text layers) unless the first stage made it. One transaction sets
+   the pages' images, tiles and warnings, the archival copy and the state ``done``.
+
+Each stage goes through the states, shown in the admin with the stage and the reason of a failure:
+
+    queued ──(a worker claims it)──> processing ──> (next stage, queued) ... ──> done
        ^                                  │
        └──── retry, or the stale sweep ───┴──────> failed (state_message says why and what to do)
 
-One run (the ``process_scan`` task, ``collections_app.ingest.tasks``) downloads the original into a
-temporary folder, renders page images, a thumbnail and IIIF tiles, makes the PDF/A-2b with OCR,
-uploads everything under the scan's storage folder and then switches the database in one
-transaction: pages, their text revisions, the record's text and the state ``done``. Until that
-transaction nothing in the database points at the new files, so a run that dies half-way leaves
-the previous results (or none) in place. Uploads are idempotent: page images, tiles and the
-thumbnail are the same bytes for the same original and keep their names; the PDF/A of each run gets
-a fresh name and the superseded copies are deleted after the switch.
+Until a stage's transaction nothing in the database points at its new files, so a run that dies
+half-way leaves the previous results (or none) in place. Uploads are idempotent: page images, tiles,
+text layers and the thumbnail keep their names; the PDF/A of each run gets a fresh name and the
+superseded copies are deleted after the switch. ``queue_processing`` (a new or re-uploaded scan)
+starts at stage ``ocr``; a retry resumes at the stage that failed. Staff corrections of a page's text
+(``text_corrected``) are never overwritten by a later run.
 
 Crash recovery: django-tasks' database worker leaves the task of a killed worker "running" forever.
-A running scan therefore records its progress (``progress_at``) every ``SCAN_HEARTBEAT_SECONDS``
-from a background thread; ``requeue_stale_scans`` re-queues every scan that has made no progress for
-``SCAN_STALE_AFTER_SECONDS`` or whose task has ended without finishing it, and every queued scan
-whose task is gone, and marks failed a scan that stopped ``SCAN_MAX_ATTEMPTS`` times. It runs when
-``manage.py db_worker`` starts (``recover_at_worker_start``), as a periodic task
-(``sweep_stale_scans``, scheduled whenever a scan is queued, again by itself while scans are in
-flight, so any running worker picks it up) and as the command ``manage.py requeue_stale_scans``
-for cron. docs/scan-processing.md tells operators how to run them.
+A running stage therefore records its progress (``progress_at``) every ``SCAN_HEARTBEAT_SECONDS``
+from a background thread; ``requeue_stale_scans`` re-queues, at its current stage, every scan that
+has made no progress for ``SCAN_STALE_AFTER_SECONDS`` or whose task has ended without finishing it,
+and every queued scan whose task is gone, and marks failed a scan whose stage stopped
+``SCAN_MAX_ATTEMPTS`` times. It runs when ``manage.py db_worker`` starts (``recover_at_worker_start``),
+as a periodic task (``sweep_stale_scans``, scheduled whenever a scan is queued, again by itself while
+scans are in flight, so any running worker picks it up) and as the command
+``manage.py requeue_stale_scans`` for cron. docs/scan-processing.md tells operators how to run them.
 """
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -36,7 +52,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -51,7 +67,15 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from ..file_serving import stored_file_url
-from ..models import DigitalObject, OcrMode, PageTextRevision, ProcessingState, ScanPage, TextSource
+from ..models import (
+    DigitalObject,
+    OcrMode,
+    PageTextRevision,
+    ProcessingStage,
+    ProcessingState,
+    ScanPage,
+    TextSource,
+)
 from . import derivatives, ocr
 from .derivatives import ScanProcessingError
 from .text import refresh_record_text
@@ -61,6 +85,7 @@ logger = logging.getLogger(__name__)
 WORK_DIR_PREFIX = "kho-scan-"
 STATE_FIELDS = (
     "state",
+    "stage",
     "state_message",
     "attempts",
     "task_id",
@@ -68,6 +93,7 @@ STATE_FIELDS = (
     "started_at",
     "finished_at",
     "progress_at",
+    "ocr_finished_at",
 )
 RESULT_FIELDS = (
     "page_count",
@@ -78,44 +104,35 @@ RESULT_FIELDS = (
     "quality_warnings",
 )
 UPLOAD_THREADS = 8
+MANIFEST_NAME = "manifest.json"
 
 
 class Superseded(Exception):
     """This run no longer owns the scan (re-queued, retried or deleted meanwhile)."""
 
 
+class OcrResultsMissing(Exception):
+    """The images stage found no text layers of the scan's last OCR run: the text is made again."""
+
+
 # --- queueing -------------------------------------------------------------------------------------
 
 
 def queue_processing(digital_object):
-    """Queue the scan for processing: state "queued", a new ``process_scan`` task, its id stored.
+    """Queue the scan from its first stage: state "queued", stage "ocr", a new ``recognise_scan`` task.
 
     Queueing again a scan that is being processed supersedes the running attempt: its results are
-    discarded when it ends. ``attempts`` counts the runs since this request.
+    discarded when it ends. ``attempts`` counts the runs of the current stage since this request.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        DigitalObject.objects.filter(pk=digital_object.pk).update(
-            state=ProcessingState.QUEUED,
-            state_message="",
-            attempts=0,
-            task_id="",
-            queued_at=now,
-            started_at=None,
-            finished_at=None,
-            progress_at=None,
-        )
-        result = _enqueue(digital_object.pk)
-    schedule_sweep()
-    digital_object.refresh_from_db(fields=STATE_FIELDS + RESULT_FIELDS)
-    return result
+    return _queue(digital_object, ProcessingStage.OCR)
 
 
 def retry_processing(digital_object):
-    """Queue again a scan that failed or is stuck; return False, doing nothing, for any other scan.
+    """Queue again a scan that failed or is stuck, at its stage; return False, doing nothing, otherwise.
 
     Stuck: processing without progress for ``SCAN_STALE_AFTER_SECONDS`` or whose task has ended,
     or queued while its task is gone. A done scan or one a live worker is processing is left alone.
+    A scan whose text is done resumes at its images.
     """
     digital_object.refresh_from_db(fields=STATE_FIELDS)
     stuck = stale_reason(digital_object) is not None
@@ -123,23 +140,56 @@ def retry_processing(digital_object):
         return False
     if stuck:
         mark_task_lost(digital_object.task_id)
-    queue_processing(digital_object)
+    _queue(digital_object, resume_stage(digital_object))
     return True
 
 
-def _enqueue(object_id):
-    """Enqueue ``process_scan`` and record its id; call inside the transaction that queued the scan."""
-    from .tasks import process_scan
+def resume_stage(digital_object):
+    """The stage a retried scan starts at: its images when its text is done, else its text."""
+    if digital_object.stage == ProcessingStage.IMAGES and digital_object.ocr_finished_at is not None:
+        return ProcessingStage.IMAGES
+    return ProcessingStage.OCR
 
-    result = process_scan.enqueue(object_id)
+
+def _queue(digital_object, stage):
+    changes = {
+        "state": ProcessingState.QUEUED,
+        "stage": stage,
+        "state_message": "",
+        "attempts": 0,
+        "task_id": "",
+        "queued_at": timezone.now(),
+        "started_at": None,
+        "finished_at": None,
+        "progress_at": None,
+    }
+    if stage == ProcessingStage.OCR:
+        changes["ocr_finished_at"] = None
+    with transaction.atomic():
+        DigitalObject.objects.filter(pk=digital_object.pk).update(**changes)
+        result = enqueue_stage(digital_object.pk, stage)
+    schedule_sweep()
+    digital_object.refresh_from_db(fields=STATE_FIELDS + RESULT_FIELDS)
+    return result
+
+
+def stage_task(stage):
+    from .tasks import make_scan_images, recognise_scan
+
+    return make_scan_images if stage == ProcessingStage.IMAGES else recognise_scan
+
+
+def enqueue_stage(object_id, stage):
+    """Enqueue the task of ``stage`` and record its id on the scan queued at that stage."""
+    result = stage_task(stage).enqueue(object_id)
     # With an immediate backend the task has already run (and recorded its id when it claimed).
-    DigitalObject.objects.filter(pk=object_id, state=ProcessingState.QUEUED, task_id="").update(
+    DigitalObject.objects.filter(pk=object_id, state=ProcessingState.QUEUED, stage=stage, task_id="").update(
         task_id=str(result.id)
     )
     return result
 
 
-# --- one processing run ---------------------------------------------------------------------------
+# --- one run of a stage ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -147,42 +197,24 @@ class Run:
     object_id: int
     task_id: str
     attempt: int
+    stage: str = ProcessingStage.OCR
 
     def owned(self):
         """The scan, filtered to this run still owning it."""
         return DigitalObject.objects.filter(
-            pk=self.object_id, state=ProcessingState.PROCESSING, task_id=self.task_id, attempts=self.attempt
+            pk=self.object_id,
+            state=ProcessingState.PROCESSING,
+            stage=self.stage,
+            task_id=self.task_id,
+            attempts=self.attempt,
         )
 
 
-@dataclass
-class PageResult:
-    rendered: derivatives.RenderedPage
-    text: str
-    confidence: float | None
-    source: str
-    timed_out: bool = False
-
-
-@dataclass
-class Outcome:
-    """What one run produced in its work folder, before anything is uploaded."""
-
-    work_dir: Path
-    pages: list = field(default_factory=list)
-    thumbnail: Path | None = None
-    pdfa: Path | None = None
-    pdfa_sha256: str = ""
-    pdfa_size: int = 0
-    warnings: list = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
-
-
-def claim(object_id, task_id):
-    """Move a queued scan to "processing" for this task; None if it is not this task's to process."""
+def claim(object_id, task_id, stage=ProcessingStage.OCR):
+    """Move a scan queued at ``stage`` to "processing" for this task; None if it is not this task's."""
     now = timezone.now()
     claimed = (
-        DigitalObject.objects.filter(pk=object_id, state=ProcessingState.QUEUED)
+        DigitalObject.objects.filter(pk=object_id, state=ProcessingState.QUEUED, stage=stage)
         .filter(Q(task_id="") | Q(task_id=task_id))
         .update(
             state=ProcessingState.PROCESSING,
@@ -197,44 +229,72 @@ def claim(object_id, task_id):
     if not claimed:
         return None
     attempt = DigitalObject.objects.filter(pk=object_id).values_list("attempts", flat=True).first()
-    return Run(object_id, task_id, attempt)
+    return Run(object_id, task_id, attempt, stage)
 
 
-def run_processing(object_id, task_id):
-    """Process one scan end to end for the task ``task_id``. Never raises for a bad scan."""
-    run = claim(object_id, task_id)
+def run_stage(stage, object_id, task_id, work):
+    """Claim the scan at ``stage`` and run ``work(digital_object, run, work_dir, written)``.
+
+    ``work`` returns the task's result; ``written`` collects storage names to delete should the run
+    fail. Never raises for a bad scan: the failure is recorded with its reason.
+    """
+    run = claim(object_id, task_id, stage)
     if run is None:
-        return {"state": "skipped", "object": object_id}
-    pdfa_name = ""
+        return {"state": "skipped", "stage": stage, "object": object_id}
+    written = []
     started = time.monotonic()
     try:
         digital_object = DigitalObject.objects.select_related("archive", "document", "record_file").get(
             pk=object_id
         )
         with Heartbeat(run), work_folder() as work_dir:
-            outcome = build_outputs(digital_object, work_dir)
-            pdfa_name = store_outputs(digital_object, outcome)
-            switch_to_results(digital_object, run, outcome, pdfa_name)
+            result = work(digital_object, run, Path(work_dir), written)
     except Superseded:
-        _delete_quietly(pdfa_name)
-        return {"state": "superseded", "object": object_id}
+        _delete_all_quietly(written)
+        return {"state": "superseded", "stage": stage, "object": object_id}
     except ScanProcessingError as error:
-        _delete_quietly(pdfa_name)
+        _delete_all_quietly(written)
         record_failure(run, error.message)
-        return {"state": ProcessingState.FAILED, "object": object_id, "reason": error.message}
+        return {"state": ProcessingState.FAILED, "stage": stage, "object": object_id, "reason": error.message}
     except Exception as error:
-        logger.exception("Processing scan %s failed unexpectedly", object_id)
-        _delete_quietly(pdfa_name)
+        logger.exception("Processing scan %s (stage %s) failed unexpectedly", object_id, stage)
+        _delete_all_quietly(written)
         record_failure(run, unexpected_failure_message(error))
-        return {"state": ProcessingState.FAILED, "object": object_id, "reason": str(error)}
-    remove_superseded_copies(digital_object, keep=pdfa_name)
-    outcome.timings["total"] = round(time.monotonic() - started, 3)
-    return {
-        "state": ProcessingState.DONE,
-        "object": object_id,
-        "pages": len(outcome.pages),
-        "seconds": outcome.timings,
-    }
+        return {"state": ProcessingState.FAILED, "stage": stage, "object": object_id, "reason": str(error)}
+    result.setdefault("seconds", {})["total"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def run_ocr_stage(object_id, task_id):
+    """The text of one scan (stage "ocr"), then its images stage queued. Never raises for a bad scan."""
+    result = run_stage(ProcessingStage.OCR, object_id, task_id, recognise_and_switch)
+    if result["state"] == "recognised":
+        _enqueue_after_commit(object_id, ProcessingStage.IMAGES)
+    return result
+
+
+def run_images_stage(object_id, task_id):
+    """Page images, tiles, thumbnail, checks and PDF/A of one scan (stage "images")."""
+    result = run_stage(ProcessingStage.IMAGES, object_id, task_id, images_and_switch)
+    if result["state"] == "back_to_ocr":
+        _enqueue_after_commit(object_id, ProcessingStage.OCR)
+    return result
+
+
+# Tasks of the single-stage processing, still in the queues of installations that upgrade.
+run_processing = run_ocr_stage
+
+
+def _enqueue_after_commit(object_id, stage):
+    """Enqueue the next stage once the previous one's transaction is over.
+
+    Should this fail (or the worker die right here), the scan waits queued without a task and the
+    stale sweep enqueues it.
+    """
+    try:
+        enqueue_stage(object_id, stage)
+    except DatabaseError:
+        logger.exception("Could not enqueue stage %s of scan %s; the stale sweep will", stage, object_id)
 
 
 def work_folder():
@@ -242,47 +302,75 @@ def work_folder():
     return tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-")
 
 
-def build_outputs(digital_object, work_dir):
-    """Everything the scan yields, in ``work_dir``: pages, tiles, thumbnail, PDF/A, texts, warnings."""
-    work_dir = Path(work_dir)
-    outcome = Outcome(work_dir=work_dir)
+# --- stage 1: the text ----------------------------------------------------------------------------
+
+
+@dataclass
+class PageText:
+    """One page's text as the OCR stage found it, and what it learnt of the page image."""
+
+    number: int
+    text: str
+    confidence: float | None
+    source: str
+    timed_out: bool = False
+    layer: Path | None = None
+    width: int | None = None
+    height: int | None = None
+    dpi: int | None = None
+    colour_depth: int | None = None
+    seconds: float = 0.0  # in Tesseract
+
+
+@dataclass
+class TextOutcome:
+    """What the OCR stage produced in its work folder, before anything is uploaded."""
+
+    work_dir: Path
+    pages: list = field(default_factory=list)
+    pdfa: Path | None = None
+    pdfa_sha256: str = ""
+    pdfa_size: int = 0
+    timings: dict = field(default_factory=dict)
+
+
+def recognise_and_switch(digital_object, run, work_dir, written):
+    outcome = recognise(digital_object, work_dir)
+    finished_at = timezone.now()
+    with _timed(outcome, "upload"):
+        pdfa_name = store_text_outputs(digital_object, outcome, finished_at, written)
+    with _timed(outcome, "switch"):
+        switch_to_text(digital_object, run, outcome, pdfa_name, finished_at)
+    if pdfa_name:
+        remove_superseded_copies(digital_object, keep=pdfa_name)
+    return {
+        "state": "recognised",
+        "stage": ProcessingStage.OCR,
+        "object": digital_object.pk,
+        "pages": len(outcome.pages),
+        "seconds": outcome.timings,
+    }
+
+
+def recognise(digital_object, work_dir):
+    """Every page's text, in ``work_dir``: Tesseract's with its text layer, or the PDF's own."""
+    outcome = TextOutcome(work_dir=work_dir)
     with _timed(outcome, "download"):
         original = download_original(digital_object, work_dir)
     ocr.check_tesseract(settings.SCAN_OCR_LANGUAGE)
-    own_ocr = recognised_page_by_page(digital_object, original)
-    with _timed(outcome, "pages_and_ocr"):
-        if own_ocr:
-            with PageRecogniser(work_dir) as recogniser:
-                rendered = render(digital_object, original, work_dir, on_page=recogniser.page_rendered)
-                recognised = recogniser.results()
-            outcome.timings["tesseract"] = round(sum(page.seconds for page in recognised.values()), 3)
+    with _timed(outcome, "ocr"):
+        if derivatives.file_type(original) == derivatives.PDF_TYPE:
+            ocr.check_not_signed(original)
+        if recognised_page_by_page(digital_object, original):
+            outcome.pages = recognise_page_by_page(digital_object, original, work_dir)
+            outcome.timings["tesseract"] = round(sum(page.seconds for page in outcome.pages), 3)
         else:
-            rendered = render(digital_object, original, work_dir)
-        outcome.thumbnail = derivatives.make_thumbnail(rendered[0].image_path, work_dir / "thumbnail.jpg")
-    is_map = is_map_or_drawing(digital_object)
-    for page in rendered:
-        page.warnings = derivatives.page_quality_warnings(page, is_map=is_map)
-    with _timed(outcome, "pdfa"):
-        if own_ocr:
-            save_archival_copy(digital_object, original, rendered, recognised, outcome)
-        else:
-            recognised = archival_copy_by_ocrmypdf(digital_object, original, outcome)
-    outcome.pages = page_results(original, rendered, recognised)
-    outcome.warnings = derivatives.scan_quality_summary(rendered, is_map=is_map)
-    timed_out = [result.rendered for result in outcome.pages if result.timed_out]
-    if timed_out:
-        outcome.warnings.append(
-            _("Trang %(pages)s: nhận dạng chữ quá thời gian, trang chưa có nội dung.")
-            % {"pages": derivatives.page_list(timed_out)}
-        )
-    growth = pdfa_growth_warning(digital_object, outcome.pdfa_size)
-    if growth:
-        outcome.warnings.append(growth)
+            outcome.pages = text_by_ocrmypdf(digital_object, original, outcome)
     return outcome
 
 
 def recognised_page_by_page(digital_object, original):
-    """Whether this scan's pages are OCR'd here, one Tesseract per page as they render.
+    """Whether this scan's pages are OCR'd here, one Tesseract per page.
 
     Images and upright PDFs in ``skip`` mode are. ``redo`` and ``force`` PDFs go through OCRmyPDF,
     which strips old text layers and rasterizes pages, as do PDFs with rotated pages.
@@ -292,32 +380,35 @@ def recognised_page_by_page(digital_object, original):
     return digital_object.ocr_mode == OcrMode.SKIP_TEXT and derivatives.upright_pdf(original)
 
 
-def render(digital_object, original, work_dir, on_page=None):
-    return derivatives.render_pages(
+def recognise_page_by_page(digital_object, original, work_dir):
+    inputs = derivatives.ocr_inputs(
         original,
         work_dir,
         name=digital_object.original_name,
-        iiif_id_base=stored_file_url(digital_object, digital_object.tiles_prefix),
         render_dpi=settings.SCAN_RENDER_DPI,
         max_dpi=settings.SCAN_RENDER_MAX_DPI,
-        on_page=on_page,
     )
+    with PageRecogniser(work_dir, digital_object.original_name) as recogniser:
+        for page in inputs:
+            recogniser.add(page)
+        return recogniser.results()
 
 
 class PageRecogniser:
-    """Runs Tesseract on each page as soon as it is rendered, ``SCAN_OCR_JOBS`` pages at a time.
+    """Runs Tesseract on each page as soon as it is ready, ``SCAN_OCR_JOBS`` pages at a time.
 
-    At most two pages per job wait on disk (as uncompressed greyscale): rendering pauses when OCR
-    falls behind, so a scan of hundreds of pages never fills the temporary folder.
+    At most two images per job wait on disk: rendering pauses when OCR falls behind, so a scan of
+    hundreds of pages never fills the temporary folder.
     """
 
-    def __init__(self, work_dir):
+    def __init__(self, work_dir, name):
         self.folder = Path(work_dir) / "ocr"
         self.folder.mkdir()
+        self.name = name
         jobs = max(1, settings.SCAN_OCR_JOBS)
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tesseract")
         self.slots = threading.BoundedSemaphore(2 * jobs)
-        self.futures = {}
+        self.pages = []
 
     def __enter__(self):
         return self
@@ -326,33 +417,385 @@ class PageRecogniser:
         self.pool.shutdown(wait=True, cancel_futures=True)
         return False
 
-    def page_rendered(self, page, image):
-        if page.has_text:
-            return  # skip mode: the scanner's text layer stays, its text is read from the PDF
+    def add(self, page):
+        if page.path is None:  # skip mode: the scanner's text layer stays, its text is the page's
+            self.pages.append((page, None))
+            return
         self.slots.acquire()
         try:
-            path = derivatives.write_ocr_image(image, self.folder / f"{page.name}.pgm")
-            self.futures[page.number] = self.pool.submit(self._recognise, page, path)
+            self.pages.append((page, self.pool.submit(self._recognise, page)))
         except BaseException:
             self.slots.release()
             raise
 
-    def _recognise(self, page, path):
+    def _recognise(self, page):
         try:
             return ocr.recognise_page(
-                path,
+                page.path,
                 self.folder / page.name,
                 language=settings.SCAN_OCR_LANGUAGE,
                 dpi=page.pixels_per_inch,
                 timeout=settings.SCAN_OCR_PAGE_TIMEOUT,
                 threads=settings.SCAN_TESSERACT_THREADS,
             )
+        except ScanProcessingError as error:
+            if page.original:  # Tesseract read the uploaded file itself: the file is damaged
+                raise derivatives.corrupt_file_error(self.name, error.message) from error
+            raise
         finally:
-            path.unlink(missing_ok=True)
+            if not page.original:
+                page.path.unlink(missing_ok=True)
             self.slots.release()
 
     def results(self):
-        return {number: future.result() for number, future in self.futures.items()}
+        texts = []
+        for page, future in self.pages:
+            known = {
+                "width": page.width,
+                "height": page.height,
+                "dpi": page.dpi,
+                "colour_depth": page.colour_depth,
+            }
+            if future is None:
+                text = ocr.normalise_text(page.embedded_text)
+                texts.append(PageText(page.number, text, None, TextSource.EMBEDDED, **known))
+                continue
+            found = future.result()
+            texts.append(
+                PageText(
+                    page.number,
+                    found.text,
+                    found.confidence,
+                    TextSource.OCR,
+                    timed_out=found.timed_out,
+                    layer=found.layer,
+                    seconds=found.seconds,
+                    **known,
+                )
+            )
+        return texts
+
+
+def text_by_ocrmypdf(digital_object, original, outcome):
+    """Each page's text and the PDF/A-2b, both from OCRmyPDF (``redo``, ``force``, rotated pages)."""
+    recognised = archival_copy_by_ocrmypdf(digital_object, original, outcome)
+    embedded = ocr.embedded_page_texts(original)
+    pages = []
+    for number in range(1, len(embedded) + 1):
+        found = recognised.get(number)
+        if found is not None:
+            pages.append(PageText(number, found.text, found.confidence, TextSource.OCR, found.timed_out))
+        elif embedded[number - 1]:
+            pages.append(PageText(number, embedded[number - 1], None, TextSource.EMBEDDED))
+        else:
+            pages.append(PageText(number, "", None, TextSource.OCR))
+    return pages
+
+
+def store_text_outputs(digital_object, outcome, finished_at, written):
+    """Upload the text layers, the manifest and (from OCRmyPDF) the PDF/A; return the PDF/A's name."""
+    folder = ocr_folder(digital_object)
+    layers = [page for page in outcome.pages if page.layer is not None and page.layer.exists()]
+    manifest = outcome.work_dir / MANIFEST_NAME
+    manifest.write_text(
+        json.dumps(
+            {
+                "ocr_finished_at": finished_at.isoformat(),
+                "pages": len(outcome.pages),
+                "layers": [page.number for page in layers],
+                "timed_out": [page.number for page in outcome.pages if page.timed_out],
+                "archival_copy": bool(outcome.pdfa),
+            }
+        ),
+        encoding="utf-8",
+    )
+    uploads = [(page.layer, f"{folder}/{derivatives.page_name(page.number)}.pdf") for page in layers]
+    uploads.append((manifest, f"{folder}/{MANIFEST_NAME}"))
+    try:
+        upload_all(uploads)
+        if outcome.pdfa is None:
+            return ""
+        name = save_fresh(outcome.pdfa, digital_object)
+        written.append(name)
+        return name
+    except Exception as error:
+        raise storage_error(error) from error
+
+
+def ocr_folder(digital_object):
+    return f"{digital_object.storage_prefix}/ocr"
+
+
+def switch_to_text(digital_object, run, outcome, pdfa_name, finished_at):
+    """In one transaction: the pages' text, their revisions, the record's text, then stage "images"."""
+    changes = {
+        "state": ProcessingState.QUEUED,
+        "stage": ProcessingStage.IMAGES,
+        "state_message": "",
+        "attempts": 0,
+        "task_id": "",
+        "queued_at": finished_at,
+        "started_at": None,
+        "progress_at": None,
+        "finished_at": None,
+        "ocr_finished_at": finished_at,
+        "page_count": len(outcome.pages),
+    }
+    if pdfa_name:
+        changes.update(
+            archival_copy=pdfa_name,
+            archival_sha256=outcome.pdfa_sha256,
+            archival_size_bytes=outcome.pdfa_size,
+        )
+    with transaction.atomic():
+        if not run.owned().update(**changes):
+            raise Superseded
+        save_page_texts(digital_object, outcome.pages)
+        refresh_record_text(digital_object.record)
+
+
+def save_page_texts(digital_object, results):
+    """Create or update the scan's pages and keep a text revision for each page whose text changed.
+
+    The batched equivalent of ``text.set_page_text`` for every page; a page whose text staff
+    corrected keeps the correction. What the page image's size and resolution are, where known, is
+    kept too; images come with the next stage (a page from an earlier run keeps its image meanwhile).
+    """
+    existing = {
+        page.number: page
+        for page in ScanPage.objects.select_for_update().filter(digital_object=digital_object)
+    }
+    new_pages, kept_pages, revised = [], [], []
+    for result in results:
+        page = existing.pop(result.number, None)
+        if page is None:
+            page = ScanPage(digital_object=digital_object, number=result.number)
+            new_pages.append(page)
+        else:
+            kept_pages.append(page)
+        for name in ("width", "height", "dpi", "colour_depth"):
+            if getattr(result, name) is not None:
+                setattr(page, name, getattr(result, name))
+        if page.text_corrected:
+            continue
+        if page.pk is None or page.text != result.text or page.ocr_confidence != result.confidence:
+            page.text, page.ocr_confidence = result.text, result.confidence
+            revised.append((page, result))
+    ScanPage.objects.bulk_create(new_pages)
+    ScanPage.objects.bulk_update(
+        kept_pages, ["width", "height", "dpi", "colour_depth", "text", "ocr_confidence"]
+    )
+    if existing:
+        ScanPage.objects.filter(pk__in=[page.pk for page in existing.values()]).delete()
+    PageTextRevision.objects.bulk_create(
+        PageTextRevision(page=page, text=result.text, source=result.source, confidence=result.confidence)
+        for page, result in revised
+    )
+
+
+# --- stage 2: images, checks and the archival copy ------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What the images stage produced in its work folder, before anything is uploaded."""
+
+    work_dir: Path
+    pages: list = field(default_factory=list)
+    thumbnail: Path | None = None
+    pdfa: Path | None = None
+    pdfa_sha256: str = ""
+    pdfa_size: int = 0
+    warnings: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+
+def images_and_switch(digital_object, run, work_dir, written):
+    try:
+        manifest = read_manifest(digital_object)
+    except OcrResultsMissing as missing:
+        logger.warning("Scan %s goes back to its OCR stage: %s", digital_object.pk, missing)
+        back_to_ocr(run)
+        return {"state": "back_to_ocr", "stage": ProcessingStage.IMAGES, "object": digital_object.pk}
+    outcome = build_images(digital_object, work_dir, manifest)
+    with _timed(outcome, "upload"):
+        pdfa_name = store_image_outputs(digital_object, outcome, written)
+    with _timed(outcome, "switch"):
+        switch_to_images(digital_object, run, outcome, pdfa_name)
+    remove_superseded_copies(digital_object, keep=pdfa_name or digital_object.archival_copy.name)
+    return {
+        "state": ProcessingState.DONE,
+        "stage": ProcessingStage.IMAGES,
+        "object": digital_object.pk,
+        "pages": len(outcome.pages),
+        "seconds": outcome.timings,
+    }
+
+
+def read_manifest(digital_object):
+    """What the scan's last OCR run stored (``ocr/manifest.json``).
+
+    OcrResultsMissing when it is missing or from another run than the one the database holds.
+    """
+    name = f"{ocr_folder(digital_object)}/{MANIFEST_NAME}"
+    try:
+        with default_storage.open(name, "rb") as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
+    except FileNotFoundError as error:
+        raise OcrResultsMissing(f"{name} not found") from error
+    except ValueError as error:
+        raise OcrResultsMissing(f"{name} unreadable: {error}") from error
+    except Exception as error:
+        raise storage_error(error) from error
+    finished = manifest.get("ocr_finished_at")
+    if (
+        digital_object.ocr_finished_at is None
+        or not finished
+        or (datetime.fromisoformat(finished) != digital_object.ocr_finished_at)
+    ):
+        raise OcrResultsMissing(f"{name} is of another OCR run ({finished})")
+    return manifest
+
+
+def back_to_ocr(run):
+    """Queue the scan at its OCR stage again, from the images stage that found no text layers."""
+    changes = {"state": ProcessingState.QUEUED, "stage": ProcessingStage.OCR, "task_id": "", "attempts": 0}
+    if not run.owned().update(ocr_finished_at=None, queued_at=timezone.now(), **changes):
+        raise Superseded
+
+
+def build_images(digital_object, work_dir, manifest):
+    """Pages, tiles, thumbnail, warnings and (unless OCRmyPDF made it) the PDF/A, in ``work_dir``."""
+    outcome = Outcome(work_dir=work_dir)
+    with _timed(outcome, "download"):
+        original = download_original(digital_object, work_dir)
+    with _timed(outcome, "pages"):
+        rendered = render(digital_object, original, work_dir)
+        outcome.thumbnail = derivatives.make_thumbnail(rendered[0].image_path, work_dir / "thumbnail.jpg")
+    is_map = is_map_or_drawing(digital_object)
+    timed_out = set(manifest.get("timed_out", []))
+    for page in rendered:
+        page.warnings = derivatives.page_quality_warnings(page, is_map=is_map)
+        if page.number in timed_out:
+            page.warnings.append(ocr_timeout_warning(page.number))
+    outcome.pages = rendered
+    with _timed(outcome, "pdfa"):
+        if manifest.get("archival_copy") and digital_object.archival_copy:
+            pdfa_size = digital_object.archival_size_bytes
+        else:
+            layers = download_layers(digital_object, manifest.get("layers", []), work_dir)
+            save_archival_copy(digital_object, original, rendered, layers, outcome)
+            pdfa_size = outcome.pdfa_size
+    outcome.warnings = derivatives.scan_quality_summary(rendered, is_map=is_map)
+    timed_out_pages = [page for page in rendered if page.number in timed_out]
+    if timed_out_pages:
+        outcome.warnings.append(
+            _("Trang %(pages)s: nhận dạng chữ quá thời gian, trang chưa có nội dung.")
+            % {"pages": derivatives.page_list(timed_out_pages)}
+        )
+    growth = pdfa_growth_warning(digital_object, pdfa_size)
+    if growth:
+        outcome.warnings.append(growth)
+    return outcome
+
+
+def render(digital_object, original, work_dir):
+    return derivatives.render_pages(
+        original,
+        work_dir,
+        name=digital_object.original_name,
+        iiif_id_base=stored_file_url(digital_object, digital_object.tiles_prefix),
+        render_dpi=settings.SCAN_RENDER_DPI,
+        max_dpi=settings.SCAN_RENDER_MAX_DPI,
+    )
+
+
+def download_layers(digital_object, numbers, work_dir):
+    """The text layers the OCR stage stored, copied into the work folder: {page number: path}."""
+    folder = work_dir / "layers"
+    folder.mkdir()
+    layers = {}
+    for number in numbers:
+        name = f"{ocr_folder(digital_object)}/{derivatives.page_name(number)}.pdf"
+        target = folder / f"{derivatives.page_name(number)}.pdf"
+        try:
+            with default_storage.open(name, "rb") as stored, open(target, "wb") as local:
+                shutil.copyfileobj(stored, local, 1 << 20)
+        except FileNotFoundError as error:
+            raise OcrResultsMissing(f"{name} not found") from error
+        except Exception as error:
+            raise storage_error(error) from error
+        layers[number] = target
+    return layers
+
+
+def store_image_outputs(digital_object, outcome, written):
+    """Upload page images, tiles, the thumbnail and a new PDF/A; return the new PDF/A's name or ""."""
+    prefix = digital_object.storage_prefix
+    uploads = [(outcome.thumbnail, f"{prefix}/thumbnail.jpg")]
+    for page in outcome.pages:
+        uploads.append((page.image_path, f"{prefix}/pages/{page.name}.jpg"))
+        for path in sorted(page.tiles_dir.rglob("*")):
+            if path.is_file():
+                uploads.append((path, f"{prefix}/{path.relative_to(outcome.work_dir).as_posix()}"))
+    try:
+        upload_all(uploads)
+        if outcome.pdfa is None:
+            return ""
+        name = save_fresh(outcome.pdfa, digital_object)
+        written.append(name)
+        return name
+    except Exception as error:
+        raise storage_error(error) from error
+
+
+def switch_to_images(digital_object, run, outcome, pdfa_name):
+    """In one transaction: the pages' images, tiles and warnings, the archival copy, the state "done"."""
+    now = timezone.now()
+    changes = {
+        "state": ProcessingState.DONE,
+        "state_message": "",
+        "finished_at": now,
+        "progress_at": now,
+        "page_count": len(outcome.pages),
+        "thumbnail": f"{digital_object.storage_prefix}/thumbnail.jpg",
+        "quality_warnings": outcome.warnings,
+    }
+    if pdfa_name:
+        changes.update(
+            archival_copy=pdfa_name,
+            archival_sha256=outcome.pdfa_sha256,
+            archival_size_bytes=outcome.pdfa_size,
+        )
+    with transaction.atomic():
+        if not run.owned().update(**changes):
+            raise Superseded
+        save_page_images(digital_object, outcome.pages)
+
+
+def save_page_images(digital_object, rendered):
+    prefix = digital_object.storage_prefix
+    existing = {
+        page.number: page
+        for page in ScanPage.objects.select_for_update().filter(digital_object=digital_object)
+    }
+    new_pages, kept_pages = [], []
+    for page_image in rendered:
+        page = existing.get(page_image.number)
+        if page is None:
+            page = ScanPage(digital_object=digital_object, number=page_image.number)
+            new_pages.append(page)
+        else:
+            kept_pages.append(page)
+        page.image = f"{prefix}/pages/{page_image.name}.jpg"
+        page.tiles_info = f"{digital_object.tiles_prefix}/{page_image.name}/info.json"
+        page.width, page.height = page_image.width, page_image.height
+        page.dpi, page.colour_depth = page_image.dpi, page_image.colour_depth
+        page.quality_warnings = page_image.warnings
+    ScanPage.objects.bulk_create(new_pages)
+    ScanPage.objects.bulk_update(
+        kept_pages, ["image", "tiles_info", "width", "height", "dpi", "colour_depth", "quality_warnings"]
+    )
 
 
 def download_original(digital_object, work_dir):
@@ -387,10 +830,12 @@ def download_original(digital_object, work_dir):
     return target
 
 
-def save_archival_copy(digital_object, original, rendered, recognised, outcome):
-    """The PDF/A-2b: the scan's own pages with Tesseract's invisible text laid over them."""
+def save_archival_copy(digital_object, original, rendered, layers, outcome):
+    """The PDF/A-2b: the scan's own pages with Tesseract's invisible text layers laid over them.
+
+    ``layers`` maps page numbers to the text-only PDF pages the OCR stage stored.
+    """
     output = archival_copy_path(digital_object, outcome)
-    layers = {number: page.layer for number, page in recognised.items() if page.layer is not None}
     metadata = archival_metadata(digital_object)
     if derivatives.file_type(original) == derivatives.PDF_TYPE:
         ocr.save_with_text_layers(original, layers, output, metadata=metadata)
@@ -464,26 +909,6 @@ def archival_stem(digital_object):
     return stem or "ban-luu-tru"
 
 
-def page_results(original, rendered, recognised):
-    """Each page's text: Tesseract's where it ran, else the text layer the PDF already had."""
-    missing = [page for page in rendered if page.number not in recognised]
-    embedded = []
-    if missing and derivatives.file_type(original) == derivatives.PDF_TYPE:
-        embedded = ocr.embedded_page_texts(original)
-    results = []
-    for page in rendered:
-        found = recognised.get(page.number)
-        if found is not None:
-            if found.timed_out:
-                page.warnings.append(ocr_timeout_warning(page.number))
-            results.append(PageResult(page, found.text, found.confidence, TextSource.OCR, found.timed_out))
-        elif page.number <= len(embedded) and embedded[page.number - 1]:
-            results.append(PageResult(page, embedded[page.number - 1], None, TextSource.EMBEDDED))
-        else:
-            results.append(PageResult(page, "", None, TextSource.OCR))
-    return results
-
-
 def is_map_or_drawing(digital_object):
     document = digital_object.document
     return document is not None and document.type_name in derivatives.MAP_TYPE_NAMES
@@ -526,26 +951,17 @@ def ocr_timeout_warning(number):
 # --- storage --------------------------------------------------------------------------------------
 
 
-def store_outputs(digital_object, outcome):
-    """Upload the run's files under the scan's storage folder; return the new PDF/A's storage name."""
-    prefix = digital_object.storage_prefix
-    work_dir = outcome.work_dir
-    uploads = [(outcome.thumbnail, f"{prefix}/thumbnail.jpg")]
-    for result in outcome.pages:
-        page = result.rendered
-        uploads.append((page.image_path, f"{prefix}/pages/{page.name}.jpg"))
-        for path in sorted(page.tiles_dir.rglob("*")):
-            if path.is_file():
-                uploads.append((path, f"{prefix}/{path.relative_to(work_dir).as_posix()}"))
-    try:
-        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
-            for _done in pool.map(lambda item: put_file(*item), uploads):
-                pass
-        # A fresh name for every run: the PDF/A the database points at stays until the switch.
-        with open(outcome.pdfa, "rb") as handle:
-            return default_storage.save(f"{prefix}/pdfa/{outcome.pdfa.name}", File(handle))
-    except Exception as error:
-        raise storage_error(error) from error
+def upload_all(uploads):
+    """Store each ``(local path, storage name)``, several at once (object storage is slow per file)."""
+    with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+        for _done in pool.map(lambda item: put_file(*item), uploads):
+            pass
+
+
+def save_fresh(local_path, digital_object):
+    """Store a PDF/A under a fresh name: the copy the database points at stays until the switch."""
+    with open(local_path, "rb") as handle:
+        return default_storage.save(f"{digital_object.storage_prefix}/pdfa/{local_path.name}", File(handle))
 
 
 def put_file(local_path, name):
@@ -601,6 +1017,11 @@ def _delete_quietly(name):
         logger.exception("Could not delete %s from storage", name)
 
 
+def _delete_all_quietly(names):
+    for name in names:
+        _delete_quietly(name)
+
+
 def _sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -609,83 +1030,7 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-# --- the switch -----------------------------------------------------------------------------------
-
-
-def switch_to_results(digital_object, run, outcome, pdfa_name):
-    """In one transaction: the state "done", the pages, their text revisions and the record's text."""
-    now = timezone.now()
-    prefix = digital_object.storage_prefix
-    with transaction.atomic():
-        owned = run.owned().update(
-            state=ProcessingState.DONE,
-            state_message="",
-            finished_at=now,
-            progress_at=now,
-            page_count=len(outcome.pages),
-            thumbnail=f"{prefix}/thumbnail.jpg",
-            archival_copy=pdfa_name,
-            archival_sha256=outcome.pdfa_sha256,
-            archival_size_bytes=outcome.pdfa_size,
-            quality_warnings=outcome.warnings,
-        )
-        if not owned:
-            raise Superseded
-        save_pages(digital_object, outcome.pages)
-        refresh_record_text(digital_object.record)
-
-
-def save_pages(digital_object, results):
-    """Create or update the scan's pages and keep a text revision for each page whose text changed.
-
-    The batched equivalent of ``text.set_page_text`` for every page; a page whose text staff
-    corrected keeps the correction.
-    """
-    prefix = digital_object.storage_prefix
-    existing = {
-        page.number: page
-        for page in ScanPage.objects.select_for_update().filter(digital_object=digital_object)
-    }
-    new_pages, kept_pages, revised = [], [], []
-    for result in results:
-        rendered = result.rendered
-        page = existing.pop(rendered.number, None)
-        if page is None:
-            page = ScanPage(digital_object=digital_object, number=rendered.number)
-            new_pages.append(page)
-        else:
-            kept_pages.append(page)
-        page.image = f"{prefix}/pages/{rendered.name}.jpg"
-        page.tiles_info = f"{digital_object.tiles_prefix}/{rendered.name}/info.json"
-        page.width, page.height = rendered.width, rendered.height
-        page.dpi, page.colour_depth = rendered.dpi, rendered.colour_depth
-        page.quality_warnings = rendered.warnings
-        if page.text_corrected:
-            continue
-        if page.pk is None or page.text != result.text or page.ocr_confidence != result.confidence:
-            page.text, page.ocr_confidence = result.text, result.confidence
-            revised.append((page, result))
-    ScanPage.objects.bulk_create(new_pages)
-    ScanPage.objects.bulk_update(
-        kept_pages,
-        [
-            "image",
-            "tiles_info",
-            "width",
-            "height",
-            "dpi",
-            "colour_depth",
-            "quality_warnings",
-            "text",
-            "ocr_confidence",
-        ],
-    )
-    if existing:
-        ScanPage.objects.filter(pk__in=[page.pk for page in existing.values()]).delete()
-    PageTextRevision.objects.bulk_create(
-        PageTextRevision(page=page, text=result.text, source=result.source, confidence=result.confidence)
-        for page, result in revised
-    )
+# --- failures -------------------------------------------------------------------------------------
 
 
 def record_failure(run, message):
@@ -879,7 +1224,7 @@ def recover(digital_object, reason, now):
                 state=ProcessingState.QUEUED, task_id="", queued_at=now, started_at=None, progress_at=None
             )
             if requeued:
-                _enqueue(digital_object.pk)
+                enqueue_stage(digital_object.pk, digital_object.stage)
             action = "requeued" if requeued else None
         if action:
             mark_task_lost(digital_object.task_id)
@@ -966,9 +1311,9 @@ def _uses_database_backend():
     from django_tasks import task_backends
     from django_tasks_db.backend import DatabaseBackend
 
-    from .tasks import process_scan
+    from .tasks import recognise_scan
 
-    return isinstance(task_backends[process_scan.backend], DatabaseBackend)
+    return isinstance(task_backends[recognise_scan.backend], DatabaseBackend)
 
 
 def _is_uuid(value):

@@ -2,8 +2,9 @@
 
 - ``scans:upload`` (reached from a file's or document's inspect page): several files at once, one
   result per file (stored, duplicate with a link to what it duplicates, refused with the reason).
-- ``scans:index``: the "Bản số hóa" listing of the user's archives, filtered by state and archive,
-  with a retry button on failed rows and ``scans:retry_failed`` to retry every failed scan at once.
+- ``scans:index``: the "Bản số hóa" listing of the user's archives, filtered by state, stage (text,
+  then images and PDF/A) and archive, with a retry button on failed rows and ``scans:retry_failed``
+  to retry every failed scan at once.
 Only staff of a record's archive who may change it can upload; only staff of an archive see its scans.
 """
 
@@ -37,7 +38,16 @@ from wagtail.permissions import policy_registry
 
 from .. import access
 from ..file_serving import stored_file_url
-from ..models import Archive, DigitalObject, DigitizationBatch, Document, OcrMode, ProcessingState, RecordFile
+from ..models import (
+    Archive,
+    DigitalObject,
+    DigitizationBatch,
+    Document,
+    OcrMode,
+    ProcessingStage,
+    ProcessingState,
+    RecordFile,
+)
 from .scans import SCAN_ACCEPT, IntakeResult, Status, ingest_scan_file
 
 logger = logging.getLogger(__name__)
@@ -326,11 +336,12 @@ class ScanFilterSet(WagtailFilterSet):
     state = django_filters.ChoiceFilter(
         label=gettext_lazy("Trạng thái xử lý"), choices=ProcessingState.choices
     )
+    stage = django_filters.ChoiceFilter(label=gettext_lazy("Bước xử lý"), choices=ProcessingStage.choices)
     archive = django_filters.ModelChoiceFilter(label=gettext_lazy("Cơ quan lưu trữ"), queryset=_user_archives)
 
     class Meta:
         model = DigitalObject
-        fields = ["state", "archive"]
+        fields = ["state", "stage", "archive"]
 
 
 class LinkColumn(Column):

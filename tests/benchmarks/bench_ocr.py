@@ -6,18 +6,17 @@ through the product: queued as scans, drained by two ``manage.py db_worker`` pro
 single-threaded Tesseract each, ``SCAN_OCR_JOBS=1``), in two shapes: 40 one-page PNG scans, and
 four ten-page PDFs (skip mode, no text layer yet: every page is recognised).
 
-Rows, each right after its own reference run so that the ratio compares like with like on a
-machine whose load varies:
+Processing has two stages (collections_app/ingest/processing.py): the text first (higher task
+priority), then page images, tiles, thumbnail and the PDF/A. Per shape, right after its own
+reference run (the ratio compares like with like on a machine whose load varies), two rows:
 
-- the OCR stage alone, outside the workers: ``ocr.recognise_page`` (one Tesseract run per page
-  giving the text, its confidence and the invisible text layer, on the greyscale image the pipeline
-  writes) on every page, two at a time;
-- per shape, the whole pipeline through the workers (download, page images, IIIF tiles, thumbnail,
-  OCR, the PDF/A-2b with its text layer, upload and the database switch: wall time from queueing
-  to the last scan done), and under it the seconds its runs spent in Tesseract, as pages per second
-  of the two workers together (slower than alone: the workers render the next pages meanwhile).
+- OCR throughput: pages / (time from queueing to the moment the last scan's text is saved, its
+  ``ocr_finished_at`` set, seen by polling every 0.1 s): what the target is about;
+- the whole pipeline: pages / (time from queueing until every scan is done), images and PDF/A
+  included.
 
-Target: ≥ 0.9 × the reference (PASS/FAIL is printed, not asserted).
+Target: OCR row ≥ 0.9 × the reference (PASS/FAIL is printed, not asserted). The seconds per page of
+each stage, summed over the tasks' returned timings, are printed under the table.
 
 Run (see README.md in this folder)::
 
@@ -38,13 +37,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import pyvips
 from django.conf import settings
 from django.test import override_settings
 from PIL import Image
 
 from collections_app.factories import DigitalObjectFactory, DocumentFactory
-from collections_app.ingest import derivatives, ocr, samples
+from collections_app.ingest import samples
 from collections_app.ingest.processing import queue_processing
 from collections_app.models import DigitalObject, ProcessingState
 
@@ -58,6 +56,7 @@ DPI = 300
 WORKER_SETTINGS = {"SCAN_OCR_JOBS": 1, "SCAN_HEARTBEAT_SECONDS": 30, "SCAN_STALE_AFTER_SECONDS": 600}
 
 RESULTS = []
+STAGE_LINES = []
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +73,18 @@ def pages_dir(tmp_path_factory):
 def print_table():
     yield
     print(f"\n\nOCR throughput, {PAGES} A4 pages at {DPI} dpi, {WORKERS} in parallel")
-    print(f"{'run':<64} {'seconds':>8} {'pages/s':>8} {'× ref':>6}")
+    print(f"{'run':<72} {'seconds':>8} {'pages/s':>8} {'× ref':>6}")
     reference = None
-    for name, seconds, pages_per_second in RESULTS:
+    for name, seconds, pages_per_second, judged in RESULTS:
         if name.startswith("reference"):
             reference = pages_per_second
-            print(f"{name:<64} {seconds:8.1f} {pages_per_second:8.2f}")
+            print(f"{name:<72} {seconds:8.1f} {pages_per_second:8.2f}")
             continue
         ratio = pages_per_second / reference
-        verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
-        print(f"{name:<64} {seconds:8.1f} {pages_per_second:8.2f} {ratio:6.2f} {verdict}")
+        verdict = ("PASS" if ratio >= TARGET_RATIO else "FAIL") if judged else ""
+        print(f"{name:<72} {seconds:8.1f} {pages_per_second:8.2f} {ratio:6.2f} {verdict}")
+    for line in STAGE_LINES:
+        print(line)
 
 
 def run_reference(pages_dir):
@@ -103,28 +104,9 @@ def run_reference(pages_dir):
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(recognise, paths))
     seconds = time.monotonic() - started
-    RESULTS.append((f"reference: tesseract <page> - -l vie, {WORKERS} at a time", seconds, PAGES / seconds))
-
-
-def test_ocr_stage_as_the_pipeline_runs_it(pages_dir, tmp_path):
-    """The OCR stage alone: ``ocr.recognise_page`` (text, confidence and text layer in one Tesseract
-    run, on the greyscale page image the pipeline writes) on every page, WORKERS at a time."""
-    greyscale = []
-    for path in sorted(pages_dir.glob("*.png")):
-        greyscale.append(
-            derivatives.write_ocr_image(pyvips.Image.new_from_file(str(path)), tmp_path / f"{path.stem}.pgm")
-        )
-    run_reference(pages_dir)
-
-    def recognise(path):
-        return ocr.recognise_page(path, path.with_suffix(""), language="vie", dpi=DPI, timeout=300, threads=1)
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(recognise, greyscale))
-    seconds = time.monotonic() - started
-    assert all(result.text and result.layer.exists() for result in results)
-    RESULTS.append((f"OCR stage alone: ocr.recognise_page, {WORKERS} at a time", seconds, PAGES / seconds))
+    RESULTS.append(
+        (f"reference: tesseract <page> - -l vie, {WORKERS} at a time", seconds, PAGES / seconds, False)
+    )
 
 
 def start_workers(database_url, storage_dir, log_dir):
@@ -173,13 +155,19 @@ def scans_for(shape, pages_dir):
     return scans
 
 
-def wait_until_done(ids, timeout, log_dir):
+def wait_for_stages(ids, started, timeout, log_dir):
+    """Seconds from ``started`` until every scan's text was saved, and until every scan was done."""
     deadline = time.monotonic() + timeout
+    text_seconds = None
+    scans = DigitalObject.objects.filter(pk__in=ids)
     while time.monotonic() < deadline:
-        states = list(DigitalObject.objects.filter(pk__in=ids).values_list("state", flat=True))
+        if text_seconds is None and not scans.filter(ocr_finished_at__isnull=True).exists():
+            text_seconds = time.monotonic() - started
+        states = list(scans.values_list("state", flat=True))
         if all(state in (ProcessingState.DONE, ProcessingState.FAILED) for state in states):
-            return
-        time.sleep(0.2)
+            done_seconds = time.monotonic() - started
+            return text_seconds or done_seconds, done_seconds
+        time.sleep(0.1)
     logs = "\n".join(path.read_text(errors="replace")[-2000:] for path in log_dir.glob("*.log"))
     pytest.fail(f"Scans not processed within {timeout} s. Worker logs:\n{logs}")
 
@@ -219,8 +207,9 @@ def test_pipeline_with_db_workers(
             started = time.monotonic()
             for digital_object in scans:
                 queue_processing(digital_object)
-            wait_until_done([scan.pk for scan in scans], timeout=60 * PAGES, log_dir=tmp_path)
-            seconds = time.monotonic() - started
+            text_seconds, done_seconds = wait_for_stages(
+                [scan.pk for scan in scans], started, timeout=60 * PAGES, log_dir=tmp_path
+            )
         finally:
             stop_workers(workers)
         failed = DigitalObject.objects.filter(
@@ -234,19 +223,31 @@ def test_pipeline_with_db_workers(
         )
         assert pages == PAGES
         stage_seconds = {}
-        for row in DBTaskResult.objects.filter(task_path__endswith="process_scan", status="SUCCESSFUL"):
+        for row in DBTaskResult.objects.filter(status="SUCCESSFUL"):
+            task = row.task_path.rsplit(".", 1)[-1]
             for stage, value in (row.return_value or {}).get("seconds", {}).items():
-                stage_seconds[stage] = stage_seconds.get(stage, 0) + value
+                key = f"{task}.{stage}"
+                stage_seconds[key] = stage_seconds.get(key, 0) + value
         DBTaskResult.objects.all().delete()
 
     label = (
         f"{len(scans)} one-page PNG scans" if shape == "images" else f"{len(scans)} PDFs of {shape[3:]} pages"
     )
-    RESULTS.append((f"db_worker ×{WORKERS}, whole pipeline, {label}", seconds, PAGES / seconds))
-    ocr_seconds = stage_seconds.get("tesseract", 0) / WORKERS
-    if ocr_seconds:
-        RESULTS.append(
-            (f"  its OCR stage (Tesseract seconds in the runs), {label}", ocr_seconds, PAGES / ocr_seconds)
+    RESULTS.append(
+        (
+            f"db_worker ×{WORKERS}, OCR (until the last text saved), {label}",
+            text_seconds,
+            PAGES / text_seconds,
+            True,
         )
+    )
+    RESULTS.append(
+        (
+            f"db_worker ×{WORKERS}, whole pipeline (until all done), {label}",
+            done_seconds,
+            PAGES / done_seconds,
+            False,
+        )
+    )
     per_page = ", ".join(f"{stage} {value / PAGES:.2f}" for stage, value in sorted(stage_seconds.items()))
-    print(f"\n{label}: worker seconds per page by stage: {per_page}")
+    STAGE_LINES.append(f"{label}: worker seconds per page by task and step: {per_page}")

@@ -40,6 +40,7 @@ def scan_of(record, pages, state=ProcessingState.QUEUED, **page_fields):
         record_file=None if is_document else record,
         content=samples.png_page(text=f"Bản quét {record.reference_code}", dpi=20),
         state=state,
+        ocr_finished_at=timezone.now() if state == ProcessingState.DONE else None,
     )
     for number, fields in enumerate(pages, start=1):
         ScanPageFactory(digital_object=scan, number=number, **{**page_fields, **fields})

@@ -7,6 +7,7 @@ at once (the test settings' immediate backend).
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -18,7 +19,7 @@ from django_tasks import TaskResultStatus
 from collections_app.factories import DigitalObjectFactory, DocumentFactory
 from collections_app.ingest import processing, samples
 from collections_app.ingest.processing import queue_processing, retry_processing
-from collections_app.models import DigitalObject, OcrMode, PageTextRevision, ProcessingState
+from collections_app.models import DigitalObject, OcrMode, PageTextRevision, ProcessingStage, ProcessingState
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,9 @@ def test_a_signed_pdf_is_not_rewritten(tuyen_quang, mode):
     assert not digital_object.archival_copy
 
 
-def test_a_storage_error_fails_the_scan_and_leaves_no_archival_copy(tuyen_quang, settings, tmp_path):
+def test_a_storage_error_fails_the_images_stage_and_a_retry_resumes_there(
+    tuyen_quang, settings, tmp_path, monkeypatch
+):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -167,17 +170,36 @@ def test_a_storage_error_fails_the_scan_and_leaves_no_archival_copy(tuyen_quang,
     }
     digital_object = scan()
     # A file where the page folder should be: the disk refuses to create pages/0001.jpg.
-    (tmp_path / digital_object.storage_prefix / "pages").write_bytes(b"")
+    blocker = tmp_path / digital_object.storage_prefix / "pages"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"")
 
     queue_processing(digital_object)
 
     digital_object.refresh_from_db()
-    assert digital_object.state == ProcessingState.FAILED
+    assert (digital_object.state, digital_object.stage) == (ProcessingState.FAILED, ProcessingStage.IMAGES)
     assert digital_object.state_message.startswith("Không đọc hoặc ghi được kho lưu tệp")
-    assert not digital_object.pages.exists()
-    assert not (tmp_path / digital_object.storage_prefix / "pdfa").exists() or not any(
-        (tmp_path / digital_object.storage_prefix / "pdfa").iterdir()
-    )
+    # The text stage had finished: its text stays, searchable; no page image, no archival copy.
+    assert digital_object.ocr_finished_at is not None
+    page = digital_object.pages.get()
+    assert "giao đất" in page.text and not page.image
+    assert "giao đất" in digital_object.document.__class__.objects.get(pk=digital_object.document_id).ocr_text
+    assert not digital_object.archival_copy
+    pdfa_dir = tmp_path / digital_object.storage_prefix / "pdfa"
+    assert not pdfa_dir.exists() or not any(pdfa_dir.iterdir())
+
+    # The disk is fixed; the retry makes the images only: no Tesseract is needed any more.
+    blocker.unlink()
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    assert retry_processing(digital_object) is True
+    digital_object.refresh_from_db()
+    assert digital_object.state == ProcessingState.DONE, digital_object.state_message
+    assert digital_object.attempts == 1
+    page.refresh_from_db()
+    assert page.image.name == f"{digital_object.storage_prefix}/pages/0001.jpg"
+    assert (tmp_path / page.image.name).read_bytes().startswith(b"\xff\xd8\xff")
+    assert PageTextRevision.objects.filter(page=page).count() == 1
+    assert (tmp_path / digital_object.archival_copy.name).read_bytes().startswith(b"%PDF")
 
 
 def test_retry_only_requeues_failed_or_stuck_scans(tuyen_quang):
@@ -242,16 +264,30 @@ def test_a_superseded_run_writes_nothing(tuyen_quang):
     old_run = processing.claim(digital_object.pk, "old-task")
     assert old_run is not None
     assert processing.run_processing(digital_object.pk, "another-task")["state"] == "skipped"
+    assert processing.run_images_stage(digital_object.pk, "another-task")["state"] == "skipped"
 
-    processed(digital_object)  # queued again meanwhile, and done by the new task
+    processed(digital_object)  # queued again meanwhile, and done by the new tasks
     with processing.work_folder() as work_dir:
-        outcome = processing.build_outputs(digital_object, work_dir)
-        pdfa_name = processing.store_outputs(digital_object, outcome)
+        outcome = processing.recognise(digital_object, Path(work_dir))
         with pytest.raises(processing.Superseded):
-            processing.switch_to_results(digital_object, old_run, outcome, pdfa_name)
+            processing.switch_to_text(digital_object, old_run, outcome, "", timezone.now())
     processing.record_failure(old_run, "không được ghi")
 
     digital_object.refresh_from_db()
     assert digital_object.state == ProcessingState.DONE
-    assert digital_object.archival_copy.name != pdfa_name
     assert PageTextRevision.objects.filter(page__digital_object=digital_object).count() == 1
+
+    # The same for an images run that lost the scan to a new request.
+    DigitalObject.objects.filter(pk=digital_object.pk).update(
+        state=ProcessingState.QUEUED, stage=ProcessingStage.IMAGES, task_id=""
+    )
+    old_images = processing.claim(digital_object.pk, "old-images-task", ProcessingStage.IMAGES)
+    queue_processing(digital_object)
+    with processing.work_folder() as work_dir:
+        written = []
+        with pytest.raises(processing.Superseded):
+            processing.images_and_switch(digital_object, old_images, Path(work_dir), written)
+    digital_object.refresh_from_db()
+    assert digital_object.state == ProcessingState.DONE
+    assert written and written[0] != digital_object.archival_copy.name
+    assert default_storage.exists(digital_object.archival_copy.name)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from collections_app.factories import DigitalObjectFactory, DocumentFactory
 from collections_app.ingest import processing, samples
 from collections_app.ingest.processing import queue_processing
-from collections_app.models import DigitalObject, PageTextRevision, ProcessingState, ScanPage
+from collections_app.models import DigitalObject, PageTextRevision, ProcessingStage, ProcessingState, ScanPage
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -120,6 +120,10 @@ def state_of(digital_object):
     return DigitalObject.objects.filter(pk=digital_object.pk).values_list("state", flat=True).get()
 
 
+def ocr_started(folder):
+    return any((folder / "ocr-input").glob("0001.*")) or any((folder / "ocr").glob("0001.*"))
+
+
 def work_folders_of(pid):
     return list(Path(tempfile.gettempdir()).glob(f"{processing.WORK_DIR_PREFIX}{pid}-*"))
 
@@ -140,13 +144,14 @@ def test_a_worker_killed_mid_scan_leaves_nothing_half_done_and_another_worker_fi
     first = workers.start()
     wait_for(lambda: state_of(digital_object) == ProcessingState.PROCESSING, 60, workers, "the scan to start")
     folders = wait_for(lambda: work_folders_of(first.pid), 10, workers, "the worker's work folder")
-    # Page 1 rendered and handed to Tesseract, page 2 not recognised yet: kill it right there.
-    wait_for(lambda: any((folder / "ocr").glob("0001.*") for folder in folders), 30, workers, "OCR to start")
+    # Page 1 rendered for Tesseract or being recognised, page 2 not recognised yet: kill it right there.
+    wait_for(lambda: any(ocr_started(folder) for folder in folders), 30, workers, "OCR to start")
     first.send_signal(signal.SIGKILL)
     first.wait()
 
     # Killed mid-scan: nothing of the run reached the database.
     assert state_of(digital_object) == ProcessingState.PROCESSING
+    assert DigitalObject.objects.get(pk=digital_object.pk).stage == ProcessingStage.OCR
     assert not ScanPage.objects.filter(digital_object=digital_object).exists()
     assert not PageTextRevision.objects.filter(page__digital_object=digital_object).exists()
     assert DigitalObject.objects.get(pk=digital_object.pk).archival_copy.name == ""
@@ -156,7 +161,8 @@ def test_a_worker_killed_mid_scan_leaves_nothing_half_done_and_another_worker_fi
 
     digital_object.refresh_from_db()
     assert digital_object.state_message == ""
-    assert digital_object.attempts == 2
+    assert digital_object.stage == ProcessingStage.IMAGES
+    assert digital_object.attempts == 1  # of the images stage; the text stage took two
     assert digital_object.task_id != first_task
     pages = list(ScanPage.objects.filter(digital_object=digital_object).order_by("number"))
     assert [page.number for page in pages] == [1, 2]
@@ -175,9 +181,12 @@ def test_a_worker_killed_mid_scan_leaves_nothing_half_done_and_another_worker_fi
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.get(id=first_task).status == "FAILED"  # not "running" forever
-    second_task = DBTaskResult.objects.filter(id=digital_object.task_id)
-    wait_for(lambda: second_task.filter(status="SUCCESSFUL").exists(), 10, workers, "the task to finish")
-    assert second_task.get().return_value["state"] == "done"
+    recognised = DBTaskResult.objects.filter(task_path__endswith="recognise_scan", status="SUCCESSFUL")
+    assert [row.return_value["state"] for row in recognised] == ["recognised"]
+    images_task = DBTaskResult.objects.filter(id=digital_object.task_id)
+    wait_for(lambda: images_task.filter(status="SUCCESSFUL").exists(), 10, workers, "the task to finish")
+    assert images_task.get().task_path.endswith("make_scan_images")
+    assert images_task.get().return_value["state"] == "done"
     assert not any(folder.exists() for folder in folders)  # the dead worker's temporary files are gone
 
 
@@ -219,3 +228,43 @@ def test_a_running_scan_records_its_progress(worker_setup):
     assert progress_at > claimed_at
     assert timezone.now() - progress_at < timezone.timedelta(seconds=1)
     assert processing.stale_reason(DigitalObject.objects.get(pk=digital_object.pk)) is None
+
+
+def test_a_worker_killed_making_the_images_keeps_the_text_and_the_images_are_made_again(worker_setup):
+    workers, storage_dir = worker_setup
+    digital_object = DigitalObjectFactory(
+        content=samples.png_page(samples.sample_text(2), dpi=300),
+        original_name="mot-trang.png",
+        document=DocumentFactory(),
+    )
+    queue_processing(digital_object)
+
+    first = workers.start()
+    scan = DigitalObject.objects.filter(pk=digital_object.pk)
+    in_images = scan.filter(stage=ProcessingStage.IMAGES, state=ProcessingState.PROCESSING)
+    wait_for(in_images.exists, 90, workers, "the images stage to start")
+
+    def page_image_written():
+        return any((folder / "pages" / "0001.jpg").exists() for folder in work_folders_of(first.pid))
+
+    wait_for(page_image_written, 30, workers, "the page image to be written")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+
+    # Killed while making the images: the text is saved, nothing of the images run is.
+    assert in_images.exists()
+    page = ScanPage.objects.get(digital_object=digital_object)
+    assert page.text and not page.image
+    assert scan.get().archival_copy.name == ""
+
+    workers.start()
+    wait_for(lambda: state_of(digital_object) == ProcessingState.DONE, 120, workers, "the scan to be done")
+
+    digital_object.refresh_from_db()
+    assert digital_object.attempts == 2  # the images stage ran twice; the text stage once
+    page.refresh_from_db()
+    assert (storage_dir / page.image.name).read_bytes().startswith(b"\xff\xd8\xff")
+    assert PageTextRevision.objects.filter(page=page).count() == 1
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path__endswith="recognise_scan").count() == 1

@@ -15,6 +15,7 @@ from ... import partial_dates
 from ...bulk import bulk_link_categories
 from ...fields import CodeListField
 from ...models import AliasReason, Document, Fonds, RecordFile, ReferenceAlias, Series
+from ...signals import records_changed
 from . import codes
 from .columns import DOCUMENT, FONDS, SERIES
 from .values import INTEGER_MAX
@@ -77,6 +78,13 @@ class Writer:
         self.write_files(batch.files, counts)
         self.write_documents(batch, counts)
         self.write_aliases(batch.files, batch.documents)
+        records_changed.send(
+            Writer,
+            changes={
+                RecordFile: [r.file_id for r in batch.files],
+                Document: [r.doc_id for r in batch.documents],
+            },
+        )
         return tuple(counts)
 
     # Fonds and series ------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""The one place that talks to the search backend.
+
+The database backends (SQLite FTS5, PostgreSQL) apply the Django queryset they are given as it is,
+as a SQL condition of the search. So the access filter (``access.listable``) and the page's filters
+run inside the search, in the same SQL statement, whatever fields they use. modelsearch's
+``check()`` would refuse filters on fields not declared as ``FilterField`` (``deleted_at``, the
+categories, the scans): that check exists for backends that copy the filter fields into their own
+index (Elasticsearch, OpenSearch); it is skipped here on purpose.
+"""
+
+from django.db import DatabaseError, connection, transaction
+from modelsearch.backends import get_search_backend
+
+SCORE = "_score"
+
+
+def matching(queryset, query, fields=None):
+    """``queryset`` narrowed to the records matching ``query``, annotated with ``_score``."""
+    backend = get_search_backend()
+    compiler = backend.query_compiler_class(queryset, query, fields=fields, order_by_relevance=True)
+    results = backend.results_class(backend, compiler).annotate_score(SCORE)
+    return results.get_queryset()
+
+
+def best_first(queryset):
+    """Most relevant first, then newest: a stable order across pages."""
+    if lower_score_is_better():
+        return queryset.order_by(SCORE, "-pk")
+    return queryset.order_by(f"-{SCORE}", "-pk")
+
+
+def relevance(score):
+    """The score as "higher is better" whatever the backend, to merge levels."""
+    score = score or 0.0
+    return -score if lower_score_is_better() else score
+
+
+def lower_score_is_better():
+    # SQLite's FTS5 bm25() is negative, the best match the most negative.
+    return connection.vendor == "sqlite"
+
+
+def evaluate(build):
+    """Run ``build()``; on a backend query error retry once with ``build(fallback=True)``.
+
+    The savepoint keeps a PostgreSQL transaction usable after the failed statement.
+    """
+    try:
+        with transaction.atomic():
+            return build(fallback=False)
+    except DatabaseError:
+        with transaction.atomic():
+            return build(fallback=True)

@@ -1,0 +1,93 @@
+"""Records reach the search index however they are written: admin save, bulk import, OCR, rebuild."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from wagtail.search.models import IndexEntry
+
+from collections_app.factories import DocumentFactory, FondsFactory, ScanPageFactory, staff_user
+from collections_app.ingest.text import set_page_text
+from collections_app.models import Document, Role
+
+
+def found(client, query):
+    data = client.get("/api/v1/search", {"q": query}).json()
+    return {result["reference_code"] for result in data["results"]}
+
+
+def write_inventory(tmp_path):
+    rows = [
+        ["Mã phông", "Mã hồ sơ", "Tiêu đề hồ sơ", "Thời gian bắt đầu", "Mã định danh tài liệu"]
+        + ["Tên loại tài liệu", "Số", "Ký hiệu", "Trích yếu nội dung", "Trạng thái"],
+        ["H19", "H19.2019.01", "Hồ sơ đền bù giải phóng mặt bằng", "2019", "", "", "", "", "", "đã công bố"],
+        ["H19", "H19.2019.01", "", "", "H19.2019.01.1", "Quyết định", "101", "QĐ-UBND"]
+        + ["Quyết định phê duyệt phương án bồi thường Suối Rết", "đã công bố"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\n").writerows(rows)
+    path = tmp_path / "kiem-ke.csv"
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+    return path
+
+
+def test_bulk_import_is_indexed_after_commit(
+    client, tuyen_quang, tmp_path, django_capture_on_commit_callbacks
+):
+    FondsFactory(archive=tuyen_quang, code="H19", creator_code="", name="UBND huyện Long Thành")
+    client.force_login(staff_user(tuyen_quang, Role.ARCHIVIST))
+    path = write_inventory(tmp_path)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("import_records", str(path), "--archive", "LT08")
+
+    assert callbacks, "the import queued no indexing"
+    document = Document.objects.get(title__contains="Suối Rết")
+    assert found(client, "Suối Rết") == {document.reference_code}
+    assert found(client, "giải phóng mặt bằng") == {document.file.reference_code}
+
+
+def test_corrected_ocr_text_is_searchable(client, dong_nai):
+    page = ScanPageFactory(
+        digital_object__document__archive=dong_nai,
+        digital_object__document__file__series__fonds__archive=dong_nai,
+        text="",
+    )
+    document = page.digital_object.document
+    assert found(client, "Nhơn Trạch") == set()
+
+    set_page_text(page, "Biên bản bàn giao đất tại huyện Nhơn Trạch", source="correction")
+
+    assert found(client, "Nhơn Trạch") == {document.reference_code}
+
+
+def test_update_index_rebuilds_everything(client, dong_nai):
+    document = DocumentFactory(
+        archive=dong_nai, file__series__fonds__archive=dong_nai, title="Công văn về cầu Đồng Nai"
+    )
+    IndexEntry.objects.all().delete()
+    assert found(client, "Công văn") == set()
+
+    call_command("update_index", stdout=io.StringIO())
+
+    assert found(client, "Công văn") == {document.reference_code}
+
+
+@pytest.mark.parametrize("count", [1, 1001])
+def test_index_records_task_indexes_in_chunks(client, dong_nai, django_capture_on_commit_callbacks, count):
+    from collections_app.signals import records_changed
+
+    documents = [
+        DocumentFactory(
+            archive=dong_nai, file__series__fonds__archive=dong_nai, title="Tờ trình xin giao đất"
+        )
+    ]
+    IndexEntry.objects.all().delete()
+    ids = [documents[0].pk] + list(range(10**9, 10**9 + count - 1))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        records_changed.send(None, changes={Document: ids})
+
+    assert len(callbacks) == (1 if count == 1 else 2)
+    assert found(client, "Tờ trình") == {documents[0].reference_code}
