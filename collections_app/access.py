@@ -198,7 +198,8 @@ def can_view_content(user, record, today=None):
     if regime == AccessRegime.OPEN:
         return True
     if regime == AccessRegime.CONDITIONAL:
-        return _opened(record, today) or content_grant(user, record, today) is not None
+        rules = _cached(user, f"_opening_rules_{record.archive_id}", lambda: _active_rules(record.archive_id))
+        return _opened(record, today, rules) or content_grant(user, record, today) is not None
     return False
 
 
@@ -292,7 +293,7 @@ def _effective_regime(record):
     return regime
 
 
-def _opened(record, today=None):
+def _opened(record, today=None, rules=None):
     """A conditional-access record opens once the opening rules open every restricting level."""
     from . import opening
 
@@ -303,8 +304,15 @@ def _opened(record, today=None):
     ]
     if not restricting:
         return True
-    rules = opening.active_rules(record.archive_id)
+    if rules is None:
+        rules = opening.active_rules(record.archive_id)
     return all(opening.is_open_by_rule(node, today, rules) for node in restricting)
+
+
+def _active_rules(archive_id):
+    from . import opening
+
+    return opening.active_rules(archive_id)
 
 
 def _live(queryset):

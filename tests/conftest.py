@@ -1,8 +1,10 @@
+import socket
 import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import boto3
 import pytest
 from django.db import connection
 
@@ -71,3 +73,51 @@ def database_for_other_processes(folder):
         connection.close()
         connection.settings_dict["NAME"] = original_name
         connection.connection = in_memory
+
+
+S3_BUCKET = "kho-luu-tru-rieng"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def s3_storage(settings):
+    """Default storage on a local S3 endpoint (moto's server on a free port), as production configures it."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    credentials = {"aws_access_key_id": "kho-test", "aws_secret_access_key": "kho-test-secret"}
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **credentials)
+    client.create_bucket(Bucket=S3_BUCKET)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {  # as archivecms/settings/production.py builds them from the environment
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "access_key": credentials["aws_access_key_id"],
+                "secret_key": credentials["aws_secret_access_key"],
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": settings.FILE_URL_EXPIRY_SECONDS,
+                "custom_domain": None,
+                "signature_version": "s3v4",
+                "file_overwrite": False,
+            },
+        },
+    }
+    client.endpoint = endpoint
+    client.bucket = S3_BUCKET
+    try:
+        yield client
+    finally:
+        server.stop()

@@ -6,10 +6,8 @@ archive's object storage, configured with the same S3Storage options as producti
 
 import io
 import json
-import socket
 import urllib.request
 
-import boto3
 import pikepdf
 import pytest
 from django.core.files.storage import default_storage
@@ -30,48 +28,6 @@ from collections_app.roles import ensure_archive_roles
 from collections_app.vocabularies import PublicationStatus
 
 pytestmark = pytest.mark.django_db
-
-BUCKET = "kho-luu-tru-thu-nghiem"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def s3_storage(settings):
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    credentials = {"aws_access_key_id": "kho-test", "aws_secret_access_key": "kho-test-secret"}
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **credentials)
-    client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {  # as archivecms/settings/production.py builds them from the environment
-                "bucket_name": BUCKET,
-                "endpoint_url": endpoint,
-                "region_name": "us-east-1",
-                "access_key": credentials["aws_access_key_id"],
-                "secret_key": credentials["aws_secret_access_key"],
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 300,
-                "file_overwrite": False,
-            },
-        },
-    }
-    try:
-        yield client
-    finally:
-        server.stop()
 
 
 def read(response):
@@ -112,7 +68,9 @@ def test_upload_processing_and_serving_through_s3(
     assert digital_object.page_count == 2
 
     # Everything is in the bucket, under the scan's folder.
-    keys = {item["Key"] for item in s3_storage.list_objects_v2(Bucket=BUCKET, MaxKeys=1000)["Contents"]}
+    keys = {
+        item["Key"] for item in s3_storage.list_objects_v2(Bucket=s3_storage.bucket, MaxKeys=1000)["Contents"]
+    }
     prefix = digital_object.storage_prefix
     assert digital_object.file.name in keys
     assert {f"{prefix}/pages/0001.jpg", f"{prefix}/pages/0002.jpg", f"{prefix}/thumbnail.jpg"} <= keys

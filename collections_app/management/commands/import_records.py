@@ -13,7 +13,9 @@ from collections_app.ingest.importing.jobs import (
     run_job,
     sha256_of,
 )
-from collections_app.models import Archive, ImportJob, ImportStatus
+from collections_app.models import ImportJob, ImportStatus
+
+from ..arguments import archive_by_slug_or_code
 
 SHOWN_ISSUES = 50
 SHOWN_UPDATES = 20
@@ -77,12 +79,7 @@ class Command(BaseCommand):
         self.exit_status(job)
 
     def archive(self, value):
-        try:
-            return Archive.objects.by_slug_or_code(value)
-        except Archive.DoesNotExist:
-            raise CommandError(
-                _("Không có cơ quan lưu trữ nào có đường dẫn hoặc mã “%(value)s”.") % {"value": value}
-            ) from None
+        return archive_by_slug_or_code(value)
 
     def job(self, archive, path, sha256, dry_run, resume):
         interrupted = find_resumable(archive, sha256)

@@ -8,7 +8,8 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from collections_app.ingest.scans import STATUS_LABELS, Status, find_record_for_scan, ingest_scan_file
-from collections_app.models import Archive, OcrMode
+from collections_app.management.arguments import archive_by_slug_or_code
+from collections_app.models import OcrMode
 
 # Files that operating systems leave in folders; never scans.
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
@@ -37,12 +38,7 @@ class Command(BaseCommand):
         root = Path(directory)
         if not root.is_dir():
             raise CommandError(_("Không tìm thấy thư mục “%(dir)s”.") % {"dir": directory})
-        try:
-            archive = Archive.objects.by_slug_or_code(archive)
-        except Archive.DoesNotExist as error:
-            raise CommandError(
-                _("Không có cơ quan lưu trữ nào có đường dẫn hoặc mã “%(value)s”.") % {"value": archive}
-            ) from error
+        archive = archive_by_slug_or_code(archive)
         counts = {status: 0 for status in (Status.READY, Status.STORED, Status.DUPLICATE, Status.REFUSED)}
         counts[UNKNOWN] = counts[FAILED] = 0
         seen_in_run = {}

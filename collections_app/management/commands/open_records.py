@@ -1,10 +1,11 @@
 """Open the conditional-access records whose time has come under the opening rules."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from collections_app import opening
-from collections_app.models import Archive
+
+from ..arguments import archive_by_slug_or_code
 
 
 class Command(BaseCommand):
@@ -34,9 +35,4 @@ class Command(BaseCommand):
         )
 
     def archive(self, value):
-        try:
-            return Archive.objects.by_slug_or_code(value)
-        except Archive.DoesNotExist:
-            raise CommandError(
-                _("Không có cơ quan lưu trữ nào có đường dẫn hoặc mã “%(value)s”.") % {"value": value}
-            ) from None
+        return archive_by_slug_or_code(value)

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from archivecms.interop.exports import FORMATS, WRITERS, Export
 from collections_app import access
-from collections_app.models import Archive, Fonds
+from collections_app.management.arguments import archive_by_slug_or_code
+from collections_app.models import Fonds
 
 
 class Command(BaseCommand):
@@ -73,12 +74,7 @@ class Command(BaseCommand):
         return user
 
     def archive(self, value):
-        try:
-            return Archive.objects.by_slug_or_code(value)
-        except Archive.DoesNotExist:
-            raise CommandError(
-                _("Không có cơ quan lưu trữ nào có đường dẫn hoặc mã “%(value)s”.") % {"value": value}
-            ) from None
+        return archive_by_slug_or_code(value)
 
     def fonds(self, user, archive, value):
         fonds = Fonds.objects.filter(archive=archive, deleted_at__isnull=True).filter(code=value).first()
