@@ -20,11 +20,33 @@ from .digitization import (
     ImportStatus,
 )
 from .events import AliasReason, ReferenceAlias
+from .preservation import EventOutcome, EventType, PreservationEvent
+from .transfers import (
+    HandoverRecord,
+    InformationPackage,
+    MergeRun,
+    MergeStatus,
+    MergeStep,
+    MergeStepStatus,
+    PackageDirection,
+    PackageKind,
+)
 from .units import AdministrativeUnit, UnitChange, UnitChangeKind, UnitKind, UnitLevel
 
 DESCRIPTION_MODELS = (Fonds, Series, RecordFile, Document)
 
 __all__ = [
+    "EventOutcome",
+    "EventType",
+    "HandoverRecord",
+    "InformationPackage",
+    "MergeRun",
+    "MergeStatus",
+    "MergeStep",
+    "MergeStepStatus",
+    "PackageDirection",
+    "PackageKind",
+    "PreservationEvent",
     "AccessGrant",
     "ContentRead",
     "OpeningBasis",

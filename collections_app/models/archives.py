@@ -58,6 +58,14 @@ class Archive(models.Model):
         related_name="archive",
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    frozen_at = models.DateTimeField(
+        _("khoanh giữ từ"),
+        null=True,
+        blank=True,
+        help_text=_("Khi được khoanh giữ, tài liệu chỉ được xem, không được sửa (ví dụ trong khi hợp nhất)."),
+    )
+    frozen_until = models.DateField(_("khoanh giữ đến ngày (dự kiến)"), null=True, blank=True)
+    freeze_reason = models.CharField(_("lý do khoanh giữ"), max_length=300, blank=True)
 
     objects = ArchiveQuerySet.as_manager()
 
@@ -68,6 +76,10 @@ class Archive(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_frozen(self):
+        return self.frozen_at is not None
 
     def save(self, *args, **kwargs):
         if not self.slug:

@@ -117,6 +117,10 @@ class DigitalObject(models.Model):
     archival_sha256 = models.CharField(_("SHA-256 của bản PDF/A"), max_length=64, blank=True)
     archival_size_bytes = models.PositiveBigIntegerField(_("dung lượng bản PDF/A"), null=True, blank=True)
     thumbnail = models.FileField(_("ảnh thu nhỏ"), max_length=500, blank=True)
+    fixity_checked_at = models.DateTimeField(
+        _("kiểm tra toàn vẹn lần cuối"), null=True, blank=True, db_index=True
+    )
+    fixity_ok = models.BooleanField(_("toàn vẹn"), null=True, blank=True)
     quality_warnings = models.JSONField(
         _("cảnh báo chất lượng"),
         default=list,
