@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
     path("search/", search_views.search_page, name="search"),
     path("api/v1/search", search_views.search_api, name="search_api"),
+    path("api/v1/search/suggest", search_views.suggest_api, name="search_suggest"),
     path("accounts/", include("archivecms.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("archivecms.interop.urls")),

@@ -203,6 +203,36 @@ def can_view_content(user, record, today=None):
     return False
 
 
+def content_readable(user, queryset, today=None):
+    """The records of ``queryset`` whose content ``user`` may read, as far as SQL alone can tell.
+
+    Open records, the staff's own archives, and conditional records the reader holds an active grant
+    for. Conditional records opened by an opening rule are not included (the rules are decided in
+    Python): ask ``can_view_content`` for the rest. Listing rights are the caller's filter
+    (``listable``); this adds the content condition only.
+    """
+    from .models import AccessGrant, Document
+
+    model = queryset.model
+    if is_national_admin(user) or not _has_regime(model):
+        return queryset
+    condition = Q(access_regime=AccessRegime.OPEN)
+    if model is Document:
+        condition &= Q(file__access_regime=AccessRegime.OPEN)
+    if not user.is_authenticated:
+        return queryset.filter(condition)
+    condition |= Q(archive_id__in=staff_archive_ids(user))
+    today = today or timezone.localdate()
+    grants = AccessGrant.objects.filter(reader=user, revoked_at__isnull=True, valid_until__gte=today)
+    not_secret = ~Q(access_regime=AccessRegime.SECRET)
+    if model is Document:
+        granted = Q(pk__in=grants.values("document_id")) | Q(file_id__in=grants.values("record_file_id"))
+        not_secret &= ~Q(file__access_regime=AccessRegime.SECRET)
+    else:
+        granted = Q(pk__in=grants.values("record_file_id"))
+    return queryset.filter(condition | (granted & not_secret))
+
+
 def content_grant(user, record, today=None):
     """The reader's active grant that opens this conditional-access record's content, or None.
 

@@ -20,7 +20,9 @@ class DescriptionViewSet(ModelViewSet):
     usage_view_class = views.ScopedUsageView
     inspect_view_enabled = True
     copy_view_enabled = False
-    search_backend_name = None
+    # The search backend folds Vietnamese ("dong nai" finds "Đồng Nai") and matches codes and numbers.
+    search_backend_name = "default"
+    search_fields = None
     ordering = "-id"
     list_per_page = 20
     related = ()
@@ -66,7 +68,6 @@ class FondsViewSet(DescriptionViewSet):
     form_class = forms.FondsForm
     filterset_class = filters.FondsFilterSet
     list_display = ["reference_code", "name", "archive", "publication_status"]
-    search_fields = ["code", "name", "reference_code"]
     related = ("archive",)
     children_relation = "series"
     children_ordering = ("number",)
@@ -119,7 +120,6 @@ class SeriesViewSet(DescriptionViewSet):
     form_class = forms.SeriesForm
     filterset_class = filters.SeriesFilterSet
     list_display = ["reference_code", "title", "fonds", "publication_status"]
-    search_fields = ["number", "title", "reference_code"]
     related = ("fonds",)
     parent_field = "fonds"
     children_relation = "files"
@@ -152,7 +152,6 @@ class RecordFileViewSet(DescriptionViewSet):
     form_class = forms.RecordFileForm
     filterset_class = filters.RecordFileFilterSet
     list_display = ["reference_code", "title", "start_year", "access_regime", "publication_status"]
-    search_fields = ["file_code", "title", "keywords"]
     related = ()
     parent_field = "series"
     children_relation = "documents"
@@ -210,7 +209,6 @@ class DocumentViewSet(DescriptionViewSet):
         "access_regime",
         "publication_status",
     ]
-    search_fields = ["doc_id", "title", "code_number", "code_notation"]
     related = ()
     parent_field = "file"
     panels = [

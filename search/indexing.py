@@ -1,14 +1,28 @@
-"""Keeping the search index current for records written without ``save()``.
+"""Keeping the search index current.
 
-Records saved one by one are indexed by Wagtail's own ``post_save`` handlers; bulk imports write
-rows directly and announce them with ``collections_app.signals.records_changed``.
+Records saved one by one are indexed by Wagtail's own ``post_save`` handlers; bulk writers (imports,
+mergers, package imports) announce their rows with ``collections_app.signals.records_changed`` and
+the rows are indexed by the ``index_records`` task once the writing transaction has committed.
 """
 
 from django.apps import apps
 from django.db import transaction
 from modelsearch.backends import get_search_backends
 
+from collections_app.codes import attach_alias_codes
+
 INDEX_CHUNK = 1000
+
+# What each model's search text reads beyond its own row (see ``search_places``/``search_identifiers``).
+RELATED = {
+    "collections_app.Fonds": ("unit__parent__parent",),
+    "collections_app.Series": ("fonds__unit__parent__parent",),
+    "collections_app.RecordFile": ("creating_unit__parent__parent", "fonds__unit__parent__parent"),
+    "collections_app.Document": (
+        "file__creating_unit__parent__parent",
+        "file__fonds__unit__parent__parent",
+    ),
+}
 
 
 def index_after_commit(sender, changes, **kwargs):
@@ -26,10 +40,21 @@ def enqueue(model_label, ids):
     index_records.enqueue(model_label, ids)
 
 
+def records_for_index(model_label, ids):
+    model = apps.get_model(model_label)
+    queryset = model._default_manager.filter(pk__in=ids)
+    related = RELATED.get(model._meta.label)
+    if related:
+        queryset = queryset.select_related(*related)
+    records = list(queryset)
+    if hasattr(model, "alias_codes"):
+        attach_alias_codes(records)
+    return model, records
+
+
 def index_ids(model_label, ids):
     """Write the records' current text to every automatically updated search backend."""
-    model = apps.get_model(model_label)
-    records = list(model._default_manager.filter(pk__in=ids))
+    model, records = records_for_index(model_label, ids)
     if not records:
         return 0
     for backend in get_search_backends(with_auto_update=True):

@@ -1,22 +1,44 @@
 """Reading what people type into the search box. Never raises, whatever the input.
 
-Supported: plain words (all must match), "quoted phrases", and -excluded words. Everything else
-(operators, brackets, ``*``, ``^``, ``:``) is read as plain words, so that no input can reach the
-backend's own query syntax.
+Supported:
+- plain words (all must match), folded: "dat dai" finds "đất đai";
+- "quoted phrases";
+- document numbers, symbols and codes as one unit: ``1234/QĐ-UBND``, ``15/2019/NĐ-CP``, ``QĐ-UBND``,
+  ``H19.25.07.2024.08`` are phrases of their parts (the index separates them the same way);
+- ``-word`` and ``-"a phrase"`` to exclude;
+- field filters ``so:1234/QĐ-UBND`` (document number), ``nam:2019`` or ``nam:2015-2019`` (year),
+  ``kho:dong-nai`` (archive slug or code); an unknown field or a value that cannot be read stays in
+  the query as plain words.
+Everything else (operators, brackets, ``*``, ``^``) is read as plain words, so that no input can reach
+the backend's own query syntax.
 """
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from modelsearch.query import And, Phrase, PlainText
+from modelsearch.query import And, Or, Phrase, PlainText
+
+from .folding import exact_words, fold, fold_for_index, has_marks
+from .folding import words as folded_words
 
 # Longer input is cut here: no archival query needs more, and FTS cost grows with the terms.
 MAX_QUERY_LENGTH = 500
 MAX_TERMS = 32
 
 _CHUNK = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_WORD = re.compile(r"\w+")
+# A run of letters/digits joined by "/", "-" or "." : a document number, a symbol, a code.
+_COMPOUND = re.compile(r"^\w+(?:[/.\-]\w+)+$")
+_FIELD = re.compile(r"^(\w+):(.+)$")
+_YEARS = re.compile(r"^(\d{3,4})(?:[-–](\d{3,4}))?$")
+
+FIELD_NAMES = {
+    "so": "number",
+    "number": "number",
+    "nam": "year",
+    "year": "year",
+    "kho": "archive",
+    "archive": "archive",
+}
 
 
 @dataclass(frozen=True)
@@ -25,10 +47,18 @@ class ParsedQuery:
     words: tuple = ()
     phrases: tuple = ()
     excluded: tuple = ()
+    excluded_phrases: tuple = ()
+    numbers: tuple = ()
+    exact_terms: tuple = ()  # positive words as typed, marks kept, tone placement unified
+    fields: dict = field(default_factory=dict)
 
     @property
     def is_empty(self):
-        return not self.words and not self.phrases
+        return not self.words and not self.phrases and not self.fields
+
+    @property
+    def has_terms(self):
+        return bool(self.words or self.phrases)
 
     @property
     def highlight_terms(self):
@@ -38,12 +68,18 @@ class ParsedQuery:
             terms.extend(phrase)
         return tuple(dict.fromkeys(terms))
 
+    @property
+    def typed_with_marks(self):
+        return has_marks(self.text)
+
     def backend_query(self):
         """The positive part as a modelsearch query object (words ANDed, phrases kept whole)."""
         parts = []
         if self.words:
             parts.append(PlainText(" ".join(self.words), operator="and"))
         parts.extend(Phrase(" ".join(phrase)) for phrase in self.phrases)
+        if not parts:
+            return None
         return parts[0] if len(parts) == 1 else And(parts)
 
     def plain_words_query(self):
@@ -52,36 +88,59 @@ class ParsedQuery:
         return PlainText(" ".join(words), operator="and") if words else None
 
     def excluded_query(self):
-        return PlainText(" ".join(self.excluded), operator="or") if self.excluded else None
+        parts = []
+        if self.excluded:
+            parts.append(PlainText(" ".join(self.excluded), operator="or"))
+        parts.extend(Phrase(" ".join(phrase)) for phrase in self.excluded_phrases)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else Or(parts)
+
+    @property
+    def has_exclusions(self):
+        return bool(self.excluded or self.excluded_phrases)
 
     def matches_text(self, *texts):
         """Whether every positive word and phrase occurs in ``texts`` (case and accents ignored)."""
-        tokens = [tokenize(text) for text in texts if text]
-        words = {token for field in tokens for token in field}
-        if any(fold(word) not in words for word in self.words):
+        tokens = [folded_words(text) for text in texts if text]
+        words = {token for field_tokens in tokens for token in field_tokens}
+        if any(word not in words for word in self.words):
             return False
-        return all(
-            any(_contains(field, [fold(w) for w in phrase]) for field in tokens) for phrase in self.phrases
-        )
+        return all(_in_any(tokens, phrase) for phrase in self.phrases)
 
     def mentions_excluded(self, *texts):
-        words = {token for text in texts if text for token in tokenize(text)}
-        return any(fold(word) in words for word in self.excluded)
+        tokens = [folded_words(text) for text in texts if text]
+        words = {token for field_tokens in tokens for token in field_tokens}
+        if any(word in words for word in self.excluded):
+            return True
+        return any(_in_any(tokens, phrase) for phrase in self.excluded_phrases)
 
 
 def parse(text):
-    """Split ``text`` into words, phrases and exclusions; input of any kind gives a ParsedQuery."""
+    """Split ``text`` into words, phrases, exclusions and field filters; any input gives a ParsedQuery."""
     text = (text or "")[:MAX_QUERY_LENGTH]
-    words, phrases, excluded = [], [], []
+    words, phrases, excluded, excluded_phrases, numbers, exact, fields = [], [], [], [], [], [], {}
     for negated, phrase, chunk in _CHUNK.findall(text):
         if chunk:
             negated = chunk.startswith("-") and len(chunk) > 1
-        tokens = [token.lower() for token in _WORD.findall(phrase or chunk)]
+            chunk = chunk[1:] if negated else chunk
+            if not negated and _read_field(chunk, fields):
+                continue
+        source = phrase if phrase else chunk
+        tokens = folded_words(source)
         if not tokens:
             continue
+        is_compound = not phrase and bool(_COMPOUND.match(chunk.strip(".,;")))
+        if is_compound:
+            numbers.append(chunk.strip(".,;"))
         if negated:
-            excluded.extend(tokens)
-        elif phrase and len(tokens) > 1:
+            if len(tokens) > 1 and (phrase or is_compound):
+                excluded_phrases.append(tuple(tokens))
+            else:
+                excluded.extend(tokens)
+            continue
+        exact.extend(exact_words(source))
+        if len(tokens) > 1 and (phrase or is_compound):
             phrases.append(tuple(tokens))
         else:
             words.extend(tokens)
@@ -90,25 +149,50 @@ def parse(text):
         words=tuple(dict.fromkeys(words))[:MAX_TERMS],
         phrases=tuple(dict.fromkeys(phrases))[:MAX_TERMS],
         excluded=tuple(dict.fromkeys(excluded))[:MAX_TERMS],
+        excluded_phrases=tuple(dict.fromkeys(excluded_phrases))[:MAX_TERMS],
+        numbers=tuple(dict.fromkeys(numbers))[:MAX_TERMS],
+        exact_terms=tuple(dict.fromkeys(exact))[:MAX_TERMS],
+        fields=fields,
     )
 
 
-def fold_char(char):
-    """One character without its marks, lower case: "Ộ" → "o", "Đ" → "d". Keeps string offsets."""
-    if char in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", char)[0]
-    return base.lower() if len(base.lower()) == 1 else char
-
-
-def fold(text):
-    return "".join(fold_char(char) for char in text)
+def _read_field(chunk, fields):
+    """Read ``name:value`` into ``fields``; False when it is not a field filter (then it is words)."""
+    match = _FIELD.match(chunk)
+    if not match:
+        return False
+    name = FIELD_NAMES.get(fold(match.group(1)))
+    value = match.group(2).strip()
+    if name is None or not value:
+        return False
+    if name == "year":
+        years = _YEARS.match(value)
+        if not years:
+            return False
+        start = int(years.group(1))
+        end = int(years.group(2) or start)
+        fields["year"] = (min(start, end), max(start, end))
+        return True
+    if name == "number":
+        if not fold_for_index(value):
+            return False
+        fields["number"] = value
+        return True
+    fields["archive"] = value
+    return True
 
 
 def tokenize(text):
-    return _WORD.findall(fold(unicodedata.normalize("NFC", text)))
+    return folded_words(text)
+
+
+def _in_any(fields_tokens, phrase):
+    return any(_contains(field_tokens, list(phrase)) for field_tokens in fields_tokens)
 
 
 def _contains(tokens, sequence):
     size = len(sequence)
     return any(tokens[index : index + size] == sequence for index in range(len(tokens) - size + 1))
+
+
+__all__ = ["MAX_QUERY_LENGTH", "ParsedQuery", "fold", "parse", "tokenize"]

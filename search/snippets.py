@@ -10,27 +10,45 @@ import unicodedata
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .query import fold
+from .folding import fold
 
 SNIPPET_LENGTH = 240
 _SPACES = re.compile(r"\s+")
 
 
-def build_snippet(sources, terms, length=SNIPPET_LENGTH):
+def build_snippet(sources, terms, length=SNIPPET_LENGTH, with_source=False):
     """The excerpt of the first source text in which a term occurs, or of the first text at all.
 
-    ``sources`` is a sequence of texts, in order of preference (title first, content last).
+    ``sources`` is a sequence of texts, in order of preference (title first, content last). With
+    ``with_source``, returns ``(snippet, index of the source that matched or None)``.
     """
-    texts = [unicodedata.normalize("NFC", text) for text in sources if text]
-    if not texts:
-        return ""
     pattern = _terms_pattern(terms)
-    for text in texts:
+    first = None
+    for index, source in enumerate(sources):
+        if not source:
+            continue
+        text = unicodedata.normalize("NFC", source)
+        first = first if first is not None else text
         folded = fold(text)
         match = pattern.search(folded) if pattern else None
         if match:
-            return _excerpt(text, folded, pattern, match.start(), length)
-    return _excerpt(texts[0], fold(texts[0]), pattern, 0, length)
+            snippet = _excerpt(text, folded, pattern, match.start(), length)
+            return (snippet, index) if with_source else snippet
+    snippet = _excerpt(first, fold(first), pattern, 0, length) if first is not None else ""
+    return (snippet, None) if with_source else snippet
+
+
+def ocr_page_number(record, terms):
+    """The number (1-based, across the record's scans) of the first scanned page where a term occurs."""
+    from collections_app.ingest.text import record_pages
+
+    pattern = _terms_pattern(terms)
+    if pattern is None:
+        return None
+    for number, text in enumerate(record_pages(record).values_list("text", flat=True).iterator(), start=1):
+        if text and pattern.search(fold(text)):
+            return number
+    return None
 
 
 def _terms_pattern(terms):

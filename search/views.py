@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from .engine import PageOutOfRange, search_records
 from .filters import InvalidSearch, parse_filters, parse_page
 from .query import MAX_QUERY_LENGTH
+from .suggest import suggestions
 
 
 def JsonResponse(data, status=200):
@@ -23,10 +24,11 @@ def search_page(request):
     try:
         filters = parse_filters(request.GET)
         page = parse_page(request.GET)
+        result = search_records(request.user, query_text, filters, page)
     except InvalidSearch as error:
         context["error"] = str(error)
         return render(request, "search/search.html", context, status=400)
-    result = search_records(request.user, query_text, filters, page)
+    filters = result.filters
     params = {"q": result.query.text, **filters.as_params()}
     context.update(
         result=result,
@@ -64,33 +66,50 @@ def search_api(request):
             "num_pages": result.num_pages,
             "results": [_hit_json(hit) for hit in result.hits],
             "facets": result.facets,
+            "places": [_place_json(notice) for notice in result.places],
         }
     )
 
 
+@require_GET
+def suggest_api(request):
+    """``/api/v1/search/suggest?q=`` → ``{"suggestions": [{"title", "level", "url"}, ...]}``."""
+    return JsonResponse({"suggestions": suggestions(request.user, request.GET.get("q", ""))})
+
+
 def _hit_json(hit):
-    record = hit.record
-    return {
-        "reference_code": record.reference_code,
-        "title": record.title,
+    data = {
+        "reference_code": hit.code,
+        "title": hit.title,
         "level": hit.level.slug,
-        "archive": record.archive.slug,
-        "dates": _dates(record),
-        "url": record.get_absolute_url(),
+        "archive": hit.archive.slug if hit.archive else "",
+        "dates": hit.dates,
+        "url": hit.url,
         "snippet": str(hit.snippet),
     }
+    if hit.page_number:
+        data["page"] = hit.page_number
+    return data
 
 
-def _dates(record):
-    return getattr(record, "dates_display", None) or getattr(record, "issued_date_display", "") or ""
+def _place_json(notice):
+    return {
+        "unit": str(notice.unit),
+        "now_part_of": [str(unit) for unit in notice.successors],
+        "archives": [{"slug": archive.slug, "name": archive.name} for archive in notice.archives],
+    }
 
 
 FACET_TITLES = {
     "archive": gettext_lazy("Cơ quan lưu trữ"),
+    "fonds": gettext_lazy("Phông"),
     "level": gettext_lazy("Cấp mô tả"),
     "decade": gettext_lazy("Thời gian"),
     "category": gettext_lazy("Nhóm tài liệu"),
     "digitized": gettext_lazy("Số hóa"),
+    "unit": gettext_lazy("Đơn vị hành chính (hiện nay và trước đây)"),
+    "regime": gettext_lazy("Chế độ sử dụng"),
+    "status": gettext_lazy("Trạng thái công bố"),
 }
 
 
@@ -117,6 +136,10 @@ FILTER_LABELS = {
     "year_to": gettext_lazy("Đến năm"),
     "category": gettext_lazy("Nhóm tài liệu"),
     "digitized": gettext_lazy("Số hóa"),
+    "unit": gettext_lazy("Đơn vị hành chính"),
+    "number": gettext_lazy("Số, ký hiệu"),
+    "regime": gettext_lazy("Chế độ sử dụng"),
+    "status": gettext_lazy("Trạng thái công bố"),
 }
 
 

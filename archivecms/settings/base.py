@@ -150,14 +150,22 @@ WAGTAIL_I18N_ENABLED = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "tif", "tiff", "jpg", "jpeg", "png", "csv", "xlsx", "zip", "xml"]
 
 WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "wagtail.search.backends.database"},
+    "default": {"BACKEND": "search.backends.database"},
 }
 if os.environ.get("SEARCH_URL"):
+    # Elasticsearch 9 or OpenSearch 3 with the Vietnamese analysis of search/backends/vietnamese_analysis.py.
     _search_backend = os.environ.get("SEARCH_BACKEND", "elasticsearch9")
+    if _search_backend not in ("elasticsearch9", "opensearch3"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"SEARCH_BACKEND={_search_backend!r}: use elasticsearch9 (the default) or opensearch3."
+        )
     WAGTAILSEARCH_BACKENDS["default"] = {
-        "BACKEND": f"modelsearch.backends.{_search_backend}",
+        "BACKEND": f"search.backends.{_search_backend}",
         "URLS": [os.environ["SEARCH_URL"]],
-        "INDEX": os.environ.get("SEARCH_INDEX", "khoLuuTru").lower(),
+        # Index names are this prefix + "_" + the model ("kholuutru_collections_app_document").
+        "INDEX_PREFIX": os.environ.get("SEARCH_INDEX", "khoLuuTru").lower() + "_",
         "TIMEOUT": 10,
     }
 
@@ -204,6 +212,17 @@ SCAN_MAX_ATTEMPTS = int(os.environ.get("SCAN_MAX_ATTEMPTS", "3"))
 # Stored files are served only through /files/<id>/<name>; with S3 that view redirects, after the
 # access check and the read log, to a presigned URL valid this many seconds.
 FILE_URL_EXPIRY_SECONDS = int(os.environ.get("FILE_URL_EXPIRY_SECONDS", "300"))
+
+# Digital signatures (collections_app/signing.py): the archive's certificate and key (PEM paths). Unset,
+# a self-signed demonstration certificate is made once in SIGNING_DEMO_DIR (production refuses it
+# unless SIGNING_ALLOW_DEMO_CERTIFICATE is set).
+SIGNING_CERT = os.environ.get("SIGNING_CERT", "")
+SIGNING_KEY = os.environ.get("SIGNING_KEY", "")
+SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")
+SIGNING_ALLOW_DEMO_CERTIFICATE = True
+SIGNING_DEMO_DIR = Path(os.environ.get("SIGNING_DEMO_DIR", BASE_DIR / "var" / "signing"))
+# Signed handover records are stored in the default storage under this prefix, served to staff only.
+HANDOVER_STORAGE_PREFIX = "private/handover"
 
 # --- Security (archivecms/security/) ---
 # django-axes counts wrong passwords at authenticate(), so every login form (Wagtail admin, reader

@@ -114,6 +114,37 @@ class DescriptionNode(models.Model):
     def compute_reference_code(self):
         raise NotImplementedError
 
+    # What search indexes beside the fields ---------------------------------------------------------
+
+    def search_identifiers(self):
+        """The codes a reader may type to find this record: its own and its former ones."""
+        codes = [self.reference_code, *self.own_codes(), *self.alias_codes()]
+        return " ".join(dict.fromkeys(code for code in codes if code))
+
+    def own_codes(self):
+        return []
+
+    def alias_codes(self):
+        """Former reference codes (``collections_app.codes.attach_alias_codes`` fetches many at once)."""
+        codes = getattr(self, "_alias_codes", None)
+        if codes is None:
+            from ..codes import aliases_of
+
+            codes = list(aliases_of(self).values_list("code", flat=True)) if self.pk else []
+            self._alias_codes = codes
+        return codes
+
+    def search_places(self):
+        """The administrative unit of the creating body and the units above it, former ones included."""
+        names, unit = [], self.creating_body_unit()
+        while unit is not None:
+            names.append(unit.name)
+            unit = unit.parent
+        return " ".join(names)
+
+    def creating_body_unit(self):
+        return None
+
     def validate_same_archive(self, parent, field_name):
         if parent is not None and self.archive_id and parent.archive_id != self.archive_id:
             raise ValidationError(
@@ -144,7 +175,7 @@ class DescriptionNode(models.Model):
             )
 
 
-class Fonds(DescriptionNode):
+class Fonds(index.Indexed, DescriptionNode):
     """Phông lưu trữ: everything one creating body produced."""
 
     code = models.CharField(_("mã phông"), max_length=13, validators=[code_segment_validator])
@@ -185,6 +216,18 @@ class Fonds(DescriptionNode):
 
     level_slug = "fonds"
 
+    search_fields = [
+        index.SearchField("title", boost=2),
+        index.SearchField("search_identifiers", boost=2),
+        index.SearchField("creating_body_history"),
+        index.SearchField("main_record_groups"),
+        index.SearchField("search_places"),
+        index.AutocompleteField("name"),
+        index.AutocompleteField("search_identifiers"),
+        index.FilterField("archive"),
+        index.FilterField("publication_status"),
+    ]
+
     class Meta:
         verbose_name = _("phông lưu trữ")
         verbose_name_plural = _("phông lưu trữ")
@@ -207,6 +250,12 @@ class Fonds(DescriptionNode):
     @property
     def file_code_prefix(self):
         return self.creator_code or self.code
+
+    def own_codes(self):
+        return [self.code, self.creator_code]
+
+    def creating_body_unit(self):
+        return self.unit
 
     def compute_reference_code(self):
         return f"{self.archive.code}.{self.code}"
@@ -231,7 +280,7 @@ class Fonds(DescriptionNode):
                 recode_fonds_children(self, old_reference_code=old_reference)
 
 
-class Series(DescriptionNode):
+class Series(index.Indexed, DescriptionNode):
     """Mục lục hồ sơ: a numbered inventory of files within a fonds."""
 
     fonds = models.ForeignKey(Fonds, verbose_name=_("phông"), on_delete=models.PROTECT, related_name="series")
@@ -241,6 +290,18 @@ class Series(DescriptionNode):
     description = models.TextField(_("ghi chú"), max_length=2000, blank=True)
 
     level_slug = "series"
+
+    search_fields = [
+        index.SearchField("title", boost=2),
+        index.SearchField("search_identifiers", boost=2),
+        index.SearchField("description"),
+        index.SearchField("search_places"),
+        index.AutocompleteField("title"),
+        index.AutocompleteField("search_identifiers"),
+        index.FilterField("archive"),
+        index.FilterField("fonds"),
+        index.FilterField("publication_status"),
+    ]
 
     class Meta:
         verbose_name = _("mục lục hồ sơ")
@@ -260,6 +321,9 @@ class Series(DescriptionNode):
 
     def compute_reference_code(self):
         return f"{self.fonds.reference_code}.ML{self.number}"
+
+    def creating_body_unit(self):
+        return self.fonds.unit if self.fonds_id else None
 
     def clean(self):
         super().clean()
@@ -396,11 +460,14 @@ class RecordFile(index.Indexed, RecordDescription):
     level_slug = "file"
 
     search_fields = [
-        index.SearchField("title"),
+        index.SearchField("title", boost=2),
+        index.SearchField("search_identifiers", boost=2),
         index.SearchField("keywords"),
+        index.SearchField("description"),
+        index.SearchField("search_places"),
         index.SearchField("ocr_text"),
         index.AutocompleteField("title"),
-        index.AutocompleteField("file_code"),
+        index.AutocompleteField("search_identifiers"),
         index.FilterField("archive"),
         index.FilterField("fonds"),
         index.FilterField("publication_status"),
@@ -437,6 +504,14 @@ class RecordFile(index.Indexed, RecordDescription):
 
     def compute_reference_code(self, file_code=None):
         return f"{self.archive.code}.{file_code or self.compose_file_code()}"
+
+    def own_codes(self):
+        return [self.file_code, self.paper_file_code]
+
+    def creating_body_unit(self):
+        if self.creating_unit_id:
+            return self.creating_unit
+        return self.fonds.unit if self.fonds_id else None
 
     def clean(self):
         super().clean()
@@ -566,13 +641,16 @@ class Document(index.Indexed, RecordDescription):
     level_slug = "document"
 
     search_fields = [
-        index.SearchField("title"),
+        index.SearchField("title", boost=2),
+        index.SearchField("search_identifiers", boost=2),
         index.SearchField("keywords"),
         index.SearchField("organ_name"),
+        index.SearchField("description"),
+        index.SearchField("search_places"),
         index.SearchField("ocr_text"),
         index.SearchField("full_text"),
         index.AutocompleteField("title"),
-        index.AutocompleteField("doc_id"),
+        index.AutocompleteField("search_identifiers"),
         index.FilterField("archive"),
         index.FilterField("file"),
         index.FilterField("publication_status"),
@@ -607,6 +685,12 @@ class Document(index.Indexed, RecordDescription):
 
     def compute_reference_code(self):
         return f"{self.archive.code}.{self.compose_codes()[0]}"
+
+    def own_codes(self):
+        return [self.doc_code, self.doc_id, self.number_and_notation]
+
+    def creating_body_unit(self):
+        return self.file.creating_body_unit() if self.file_id else None
 
     @property
     def issued_date_display(self):

@@ -1,1 +1,1 @@
-"""Moving holdings between archives: mergers of provincial archives, Circular 05 packages, handover records."""
+"""Moving holdings between archives: provincial mergers, Circular 05 packages, handover records."""

@@ -79,7 +79,7 @@ def test_empty_query_in_api_is_explained(client, land_decision):
         ({"year_from": "199x"}, "Năm bắt đầu “199x” không hợp lệ"),
         ({"year_from": "2000", "year_to": "1990"}, "lớn hơn năm kết thúc"),
         ({"archive": "khong-co"}, "Không có cơ quan lưu trữ “khong-co”"),
-        ({"level": "page"}, "Cấp “page” không hợp lệ"),
+        ({"level": "sach"}, "Cấp “sach” không hợp lệ"),
         ({"category": "khong-co"}, "Không có nhóm tài liệu “khong-co”"),
         ({"digitized": "maybe"}, "bộ lọc số hóa không hợp lệ"),
         ({"page": "0"}, "Số trang “0” không hợp lệ"),

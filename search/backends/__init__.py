@@ -1,0 +1,1 @@
+"""Search backends: the database backends with Vietnamese folding, and Elasticsearch / OpenSearch settings."""
