@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models, transaction
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
@@ -65,6 +66,11 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def search_join_key():
+    """The primary key as the search index stores it (text): lets PostgreSQL join index hits by index."""
+    return Cast("id", output_field=models.CharField(max_length=50))
 
 
 class DescriptionNode(models.Model):
@@ -236,6 +242,7 @@ class Fonds(index.Indexed, DescriptionNode):
             models.UniqueConstraint(fields=["archive", "code"], name="unique_fonds_code_in_archive")
         ]
         indexes = [
+            models.Index(search_join_key(), name="fonds_search_key"),
             models.Index(fields=["archive", "publication_status", "code"], name="fonds_listing"),
         ]
         permissions = [("publish_fonds", _("Có thể công bố phông và toàn bộ nội dung"))]
@@ -311,6 +318,7 @@ class Series(index.Indexed, DescriptionNode):
             models.UniqueConstraint(fields=["fonds", "number"], name="unique_series_number_in_fonds")
         ]
         indexes = [
+            models.Index(search_join_key(), name="series_search_key"),
             models.Index(fields=["fonds", "publication_status", "number"], name="series_listing"),
             models.Index(fields=["archive", "number"], name="series_archive"),
         ]
@@ -483,6 +491,7 @@ class RecordFile(index.Indexed, RecordDescription):
             models.UniqueConstraint(fields=["archive", "file_code"], name="unique_file_code_in_archive")
         ]
         indexes = [
+            models.Index(search_join_key(), name="file_search_key"),
             models.Index(fields=["series", "number_in_series", "id"], name="file_by_series"),
             models.Index(fields=["fonds", "series", "number_in_series", "id"], name="file_by_fonds"),
             models.Index(fields=["archive", "start_year"], name="file_archive_year"),
@@ -667,6 +676,7 @@ class Document(index.Indexed, RecordDescription):
             models.UniqueConstraint(fields=["file", "ordinal"], name="unique_document_ordinal_in_file")
         ]
         indexes = [
+            models.Index(search_join_key(), name="document_search_key"),
             models.Index(fields=["file", "publication_status", "ordinal"], name="document_by_file"),
             models.Index(fields=["archive", "issued_year"], name="document_archive_year"),
             models.Index(fields=["archive", "access_regime"], name="document_archive_access"),
