@@ -24,18 +24,21 @@ def bonuses(query, level, ids):
         fields += ["doc_code", "code_number", "code_notation", "issued_year"]
     elif level.slug == "file":
         fields += ["file_code"]
-    rows = level.model._default_manager.filter(pk__in=ids).values_list(*fields)
+    place_fields = [f"{lookup}__{name}" for lookup in level.unit_lookups for name in ("name", "parent__name")]
+    rows = level.model._default_manager.filter(pk__in=ids).values_list(*fields, *place_fields)
     numbers = [fold_for_index(number) for number in query.numbers]
     wanted_words = set(query.words) | {word for phrase in query.phrases for word in phrase}
     exact_terms = set(query.exact_terms) if query.typed_with_marks else set()
     found = {}
-    for pk, title, reference_code, *codes in rows:
+    for pk, title, reference_code, *rest in rows:
+        codes, places = rest[: len(rest) - len(place_fields)], rest[len(rest) - len(place_fields) :]
         bonus = _number_bonus(level, numbers, reference_code, codes)
-        title_words = set(words(title))
-        if wanted_words and wanted_words <= title_words:
+        # The title and the place of the creating body say what a record is and where it is from.
+        label = " ".join([title or "", *(place for place in places if place)])
+        if wanted_words and wanted_words <= set(words(title)):
             bonus += TITLE_BONUS
         if exact_terms:
-            share = len(exact_terms & set(exact_words(title))) / len(exact_terms)
+            share = len(exact_terms & set(exact_words(label))) / len(exact_terms)
             bonus += int(EXACT_BONUS * share)
         if bonus:
             found[pk] = bonus

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models.functions import Cast
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
@@ -697,7 +698,13 @@ class Document(index.Indexed, RecordDescription):
         return f"{self.archive.code}.{self.compose_codes()[0]}"
 
     def own_codes(self):
-        return [self.doc_code, self.doc_id, self.number_and_notation]
+        number = self.number_and_notation
+        # As people cite it: "Quyết định số 1234/QĐ-UBND".
+        cited = ""
+        if number and self.type_name and self.type_name != DocumentType.OTHER:
+            with translation.override("vi"):
+                cited = f"{self.get_type_name_display()} số {number}"
+        return [self.doc_code, self.doc_id, number, cited]
 
     def creating_body_unit(self):
         return self.file.creating_body_unit() if self.file_id else None
