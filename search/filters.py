@@ -249,11 +249,11 @@ def number_condition(number):
     """Documents whose number and notation are ``number`` ("1234/QĐ-UBND"), or its notation alone."""
     number = number.strip()
     head, _slash, rest = number.partition("/")
-    if head.isdigit() and rest:
+    if head.isascii() and head.isdigit() and rest:
         return Q(code_number=head, code_notation__iexact=rest) | Q(
             code_number=head, code_notation__iendswith=rest.rsplit("/", 1)[-1]
         )
-    if head.isdigit():
+    if head.isascii() and head.isdigit():
         return Q(code_number=head)
     return Q(code_notation__iexact=number) | Q(code_notation__iendswith="/" + number)
 
@@ -286,12 +286,17 @@ def parse_page(params):
     raw = _value(params, "page")
     if not raw:
         return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not _is_number(raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise InvalidSearch(
             _("Số trang “%(page)s” không hợp lệ: hãy dùng một số từ 1 đến %(max)s.")
             % {"page": raw[:20], "max": MAX_PAGE}
         )
     return int(raw)
+
+
+def _is_number(raw, max_digits=6):
+    """ASCII digits only ("²" and other Unicode digits are not numbers here)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= max_digits
 
 
 def _value(params, name):
@@ -302,7 +307,7 @@ def _year(params, name, label):
     raw = _value(params, name)
     if not raw:
         return None
-    if not raw.isdigit() or not YEAR_MIN <= int(raw) <= YEAR_MAX:
+    if not _is_number(raw) or not YEAR_MIN <= int(raw) <= YEAR_MAX:
         raise InvalidSearch(
             _("%(label)s “%(value)s” không hợp lệ: hãy nhập năm bằng số, ví dụ 1975.")
             % {"label": label, "value": raw[:20]}
@@ -362,7 +367,7 @@ def _digitized(value):
 def _unit(value):
     if not value:
         return None
-    unit = AdministrativeUnit.objects.filter(pk=value).first() if value.isdigit() else None
+    unit = AdministrativeUnit.objects.filter(pk=value).first() if _is_number(value, 12) else None
     if unit is None:
         raise InvalidSearch(
             _("Không có đơn vị hành chính “%(value)s”. Chọn đơn vị trong danh sách bộ lọc.")

@@ -29,7 +29,7 @@ _CHUNK = re.compile(r'(-?)"([^"]*)"|(\S+)')
 # A run of letters/digits joined by "/", "-" or "." : a document number, a symbol, a code.
 _COMPOUND = re.compile(r"^\w+(?:[/.\-]\w+)+$")
 _FIELD = re.compile(r"^(\w+):(.+)$")
-_YEARS = re.compile(r"^(\d{3,4})(?:[-–](\d{3,4}))?$")
+_YEARS = re.compile(r"^([0-9]{3,4})(?:[-–]([0-9]{3,4}))?$")
 
 FIELD_NAMES = {
     "so": "number",
