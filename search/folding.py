@@ -26,9 +26,22 @@ def fold_char(char):
     return lower if len(lower) == 1 else char
 
 
+def _fold_table():
+    """One character for one: ASCII capitals, Latin letters with marks (Vietnamese among them), "đ"."""
+    table = {}
+    for code in [*range(0x41, 0x5B), *range(0xC0, 0x530), *range(0x1E00, 0x2000)]:
+        folded = fold_char(chr(code))
+        if folded != chr(code):
+            table[code] = folded
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
 def fold(text):
     """``text`` folded character by character: same length, so offsets map back to the original."""
-    return "".join(fold_char(char) for char in unicodedata.normalize("NFC", text or ""))
+    return unicodedata.normalize("NFC", text or "").translate(_FOLD_TABLE)
 
 
 def fold_for_index(text):

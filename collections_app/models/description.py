@@ -5,6 +5,7 @@ its parent. Fields, lengths and codes follow Circular 05/2025/TT-BNV (see DOMAIN
 names used in packages are given in ``help_text``-free comments beside each field.
 """
 
+import functools
 import re
 
 from django.conf import settings
@@ -67,6 +68,13 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+
+@functools.cache
+def vietnamese_type_names():
+    """Document type labels in Vietnamese, as documents cite themselves ("Quyết định số …")."""
+    with translation.override("vi"):
+        return {value: str(label) for value, label in DocumentType.choices}
 
 
 def search_join_key():
@@ -702,8 +710,7 @@ class Document(index.Indexed, RecordDescription):
         # As people cite it: "Quyết định số 1234/QĐ-UBND".
         cited = ""
         if number and self.type_name and self.type_name != DocumentType.OTHER:
-            with translation.override("vi"):
-                cited = f"{self.get_type_name_display()} số {number}"
+            cited = f"{vietnamese_type_names().get(self.type_name, '')} số {number}"
         return [self.doc_code, self.doc_id, number, cited]
 
     def creating_body_unit(self):

@@ -7,14 +7,11 @@ from modelsearch.utils import get_content_type_pk
 
 from .folded import SEARCH_CONFIG, CachedTitleNorm, EntryText, FoldingCompilerMixin
 
-
-def _weighted_vector_sql(weights):
-    parts = [f"setweight(to_tsvector(%s::regconfig, %s), '{weight}')" for weight in weights]
-    return " || ".join(parts) if parts else "''::tsvector"
+WEIGHTS = "ABCD"
 
 
 class PostgresIndex(modelsearch_postgres.PostgresIndex):
-    """Rows written with one multi-row INSERT … ON CONFLICT per batch; the body holds the title too.
+    """Rows written by one prepared INSERT … ON CONFLICT run for a whole batch; the body holds the title too.
 
     The title is repeated in the body so that one GIN-indexed column answers every query (words may
     be spread over title and body); the title column is still ranked on its own.
@@ -30,38 +27,44 @@ class PostgresIndex(modelsearch_postgres.PostgresIndex):
         texts = [EntryText(obj, weight_of=modelsearch_postgres.get_weight) for obj in objs]
         if not texts:
             return
-        config = self.backend.config or SEARCH_CONFIG
         title_weight = self._title_weight(model)
         content_type = get_content_type_pk(model)
-        values_sql, params = [], []
+        rows = []
         for text in texts:
-            body = {title_weight: text.title} if text.title else {}
+            body = dict.fromkeys(WEIGHTS, "")
+            body[title_weight] = text.title
             for weight, value in text.body_by_weight.items():
-                body[weight] = f"{body[weight]} {value}" if weight in body else value
-            values_sql.append(
-                "(%s, %s, "
-                f"{_weighted_vector_sql([title_weight] if text.title else [])}, "
-                "to_tsvector('simple', %s), "
-                f"{_weighted_vector_sql(body)}, %s, %s, '')"
+                body[weight] = f"{body[weight]} {value}".strip()
+            rows.append(
+                (
+                    content_type,
+                    text.id,
+                    text.title,
+                    text.autocomplete,
+                    *body.values(),
+                    self.title_norms.norm(text.title),
+                )
             )
-            params.extend([content_type, text.id])
-            if text.title:
-                params.extend([config, text.title])
-            params.append(text.autocomplete)
-            for value in body.values():
-                params.extend([config, value])
-            params.extend([self.title_norms.norm(text.title), text.title])
-        table = modelsearch_postgres.IndexEntry._meta.db_table
         with self.write_connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} "  # noqa: S608 - the table name is modelsearch's, values are parameters
-                "(content_type_id, object_id, title, autocomplete, body, title_norm, title_text, body_text) "
-                f"VALUES {', '.join(values_sql)} "
-                "ON CONFLICT (content_type_id, object_id) DO UPDATE SET title = EXCLUDED.title, "
-                "autocomplete = EXCLUDED.autocomplete, body = EXCLUDED.body, "
-                "title_norm = EXCLUDED.title_norm, title_text = EXCLUDED.title_text, body_text = ''",
-                params,
-            )
+            cursor.executemany(self._upsert_sql(title_weight), rows)
+
+    def _upsert_sql(self, title_weight):
+        """One statement for every row (so the driver prepares it once); empty weights add nothing."""
+        config = self.backend.config or SEARCH_CONFIG
+        if not (config.isidentifier() and title_weight in WEIGHTS):
+            raise ValueError(f"unexpected search configuration {config!r} or weight {title_weight!r}")
+        body = " || ".join(f"setweight(to_tsvector('{config}', %s), '{weight}')" for weight in WEIGHTS)
+        table = modelsearch_postgres.IndexEntry._meta.db_table
+        return (
+            f"INSERT INTO {table} "  # noqa: S608 - names checked above; values are parameters
+            "(content_type_id, object_id, title, autocomplete, body, title_norm, title_text, body_text) "
+            "VALUES "
+            f"(%s, %s, setweight(to_tsvector('{config}', %s), '{title_weight}'), to_tsvector('simple', %s), "
+            f"{body}, %s, '', '') "
+            "ON CONFLICT (content_type_id, object_id) DO UPDATE SET title = EXCLUDED.title, "
+            "autocomplete = EXCLUDED.autocomplete, body = EXCLUDED.body, title_norm = EXCLUDED.title_norm, "
+            "title_text = '', body_text = ''"
+        )
 
     def _title_weight(self, model):
         for field in model.get_search_fields():
