@@ -4,7 +4,9 @@
   number first, and a reference code the record with that code.
 - A query typed with diacritics puts the records whose title holds the words in the form typed
   (tone placement aside: "hoà" = "hòa") before those matched only once folded.
-- Titles holding every word come before records matched in their other fields.
+- Records whose title and place (the unit of the creating body) hold every word come before records
+  matched in their other fields, those holding the words side by side as typed first; for a place
+  named alone, the fonds of that place before the records in them.
 """
 
 from .folding import exact_words, fold_for_index, words
@@ -13,6 +15,8 @@ NUMBER_BONUS = 1000
 CODE_BONUS = 800
 EXACT_BONUS = 100
 TITLE_BONUS = 10
+PROXIMITY_BONUS = 5
+FONDS_BONUS = 3
 
 
 def bonuses(query, level, ids):
@@ -27,7 +31,8 @@ def bonuses(query, level, ids):
     place_fields = [f"{lookup}__{name}" for lookup in level.unit_lookups for name in ("name", "parent__name")]
     rows = level.model._default_manager.filter(pk__in=ids).values_list(*fields, *place_fields)
     numbers = [fold_for_index(number) for number in query.numbers]
-    wanted_words = set(query.words) | {word for phrase in query.phrases for word in phrase}
+    typed_words = list(query.words) + [word for phrase in query.phrases for word in phrase]
+    wanted_words = set(typed_words)
     exact_terms = set(query.exact_terms) if query.typed_with_marks else set()
     found = {}
     for pk, title, reference_code, *rest in rows:
@@ -35,14 +40,25 @@ def bonuses(query, level, ids):
         bonus = _number_bonus(level, numbers, reference_code, codes)
         # The title and the place of the creating body say what a record is and where it is from.
         label = " ".join([title or "", *(place for place in places if place)])
-        if wanted_words and wanted_words <= set(words(title)):
-            bonus += TITLE_BONUS
+        label_words = words(label)
+        if wanted_words and wanted_words <= set(label_words):
+            bonus += TITLE_BONUS + (FONDS_BONUS if level.slug == "fonds" else 0)
+            bonus += int(PROXIMITY_BONUS * _adjacent_share(typed_words, label_words))
         if exact_terms:
             share = len(exact_terms & set(exact_words(label))) / len(exact_terms)
             bonus += int(EXACT_BONUS * share)
         if bonus:
             found[pk] = bonus
     return found
+
+
+def _adjacent_share(typed, found):
+    """The share of the typed word pairs that stand side by side in ``found`` too."""
+    pairs = list(zip(typed, typed[1:], strict=False))
+    if not pairs:
+        return 1.0
+    present = set(zip(found, found[1:], strict=False))
+    return sum(pair in present for pair in pairs) / len(pairs)
 
 
 def _number_bonus(level, numbers, reference_code, codes):
