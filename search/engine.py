@@ -21,6 +21,7 @@ from functools import partial
 from django.db.models import FloatField, Q, Value
 
 from collections_app import access
+from collections_app.codes import attach_alias_codes
 
 from . import facets as facet_module
 from . import pages, places, ranking
@@ -173,12 +174,25 @@ def _hidden_matches(user, level, base, search_query, in_metadata):
         .defer(*level.content_fields)
     )
     hidden = []
-    for record in candidates.iterator(chunk_size=CHECK_CHUNK):
-        if access.can_view_content(user, record):
-            continue
-        if not in_metadata(*metadata_texts(level, record)):
-            hidden.append(record.pk)
+    for chunk in _chunks(candidates.iterator(chunk_size=CHECK_CHUNK), CHECK_CHUNK):
+        attach_alias_codes(chunk)
+        for record in chunk:
+            if access.can_view_content(user, record):
+                continue
+            if not in_metadata(*metadata_texts(level, record)):
+                hidden.append(record.pk)
     return hidden
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def metadata_texts(level, record):
@@ -223,7 +237,8 @@ def _load_records(chosen):
         if level.slug == PAGE_LEVEL:
             loaded = pages.load(ids)
         else:
-            loaded = level.model._default_manager.filter(pk__in=ids).select_related(*level.parents)
+            loaded = list(level.model._default_manager.filter(pk__in=ids).select_related(*level.parents))
+            attach_alias_codes(loaded)
         for record in loaded:
             records[(level.slug, record.pk)] = record
     return records
