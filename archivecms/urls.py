@@ -7,10 +7,16 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from archivecms.portal import views as portal_views
 from collections_app import file_serving
+from collections_app.transfers import handover_admin
 from search import views as search_views
 
 urlpatterns = [
     path("admin/ma-xac-thuc/", include("archivecms.security.urls")),
+    path(
+        "admin/bien-ban-giao-nhan/<int:pk>/<str:side>.pdf",
+        handover_admin.download_view,
+        name="handover_download",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("r/<str:code>/", portal_views.permanent_link, name="permanent_link"),

@@ -42,8 +42,24 @@ def log_changes(instance, changes, user):
     other_changes = [change for change in changes if change["field"] not in ACCESS_FIELDS]
     if access_changes:
         log(instance, "collections_app.access_change", user=user, data={"changes": access_changes})
+        record_access_change(instance, access_changes, user)
     if other_changes:
         log(instance, "collections_app.change", user=user, data={"changes": other_changes})
+
+
+def record_access_change(instance, access_changes, user):
+    from . import preservation
+    from .models import EventType
+
+    preservation.record_event(
+        EventType.ACCESS_CHANGE,
+        archive=instance.archive,
+        record=instance,
+        detail="; ".join(
+            f"{change['label']}: “{change['old']}” → “{change['new']}”" for change in access_changes
+        ),
+        agent=user,
+    )
 
 
 def display_value(field, value):

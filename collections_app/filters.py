@@ -25,10 +25,25 @@ class DescriptionFilterSet(WagtailFilterSet):
     )
 
 
+def _fonds_units(request):
+    from .unit_changes import unit_filter_choices
+
+    return unit_filter_choices(_user_fonds(request)) if request else Fonds.objects.none()
+
+
 class FondsFilterSet(DescriptionFilterSet):
+    unit = django_filters.ModelChoiceFilter(
+        label=_("Đơn vị hành chính (gồm đơn vị cũ)"), queryset=_fonds_units, method="filter_unit"
+    )
+
     class Meta:
         model = Fonds
-        fields = ["archive", "publication_status", "is_closed"]
+        fields = ["archive", "unit", "publication_status", "is_closed"]
+
+    def filter_unit(self, queryset, name, value):
+        from .unit_changes import filter_by_unit
+
+        return filter_by_unit(queryset, value)
 
 
 class SeriesFilterSet(DescriptionFilterSet):

@@ -22,10 +22,12 @@ import logging
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.search import index
 
-from .models import Document, OpeningBasis, OpeningRule, RecordFile
+from . import preservation
+from .models import Document, EventType, OpeningBasis, OpeningRule, RecordFile
 from .vocabularies import AccessRegime
 
 logger = logging.getLogger(__name__)
@@ -206,6 +208,12 @@ def open_batch(openings):
                 continue
             record.access_regime = AccessRegime.OPEN
             opened.append(record)
+            preservation.record_event(
+                EventType.ACCESS_CHANGE,
+                archive=record.archive,
+                record=record,
+                detail=_("Mở chế độ sử dụng 02 → 01 theo quy tắc “%(rule)s”.") % {"rule": opening.rule.name},
+            )
             log(
                 instance=record,
                 action=OPENED_ACTION,

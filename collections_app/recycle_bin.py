@@ -23,8 +23,9 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import log
 
-from . import access, codes, publication
-from .models import Document, Fonds, RecordFile, Series
+from . import access, codes, preservation, publication
+from .models import Document, EventType, Fonds, RecordFile, Series
+from .transfers import freeze
 
 LEVELS = {"fonds": Fonds, "series": Series, "recordfile": RecordFile, "document": Document}
 ROWS_PER_LEVEL = 500
@@ -75,6 +76,14 @@ def soft_delete(record, user, reason):
             if model is type(record) and not counts[model._meta.model_name]:
                 raise AlreadyDeleted
         log(record, "collections_app.soft_delete", user=user, data={"reason": reason, "counts": counts})
+        preservation.record_event(
+            EventType.DELETION,
+            archive=record.archive,
+            record=record,
+            detail=_("Xóa vào thùng rác %(total)s bản ghi. Lý do: %(reason)s")
+            % {"total": sum(counts.values()), "reason": reason},
+            agent=user,
+        )
     return counts
 
 
@@ -180,6 +189,9 @@ def restore_view(request, level, pk):
     record = get_object_or_404(
         access.deleted_queryset(request.user, model).select_related("deleted_by"), pk=pk
     )
+    if request.method == "POST" and (refused := freeze.refusal(record.archive_id)):
+        messages.error(request, refused)
+        return redirect("recycle_bin")
     if request.method == "POST":
         try:
             counts = restore(record, request.user)

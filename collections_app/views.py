@@ -19,6 +19,7 @@ from . import access, audit, codes, publication, recycle_bin
 from .forms import MoveFileForm
 from .models import RecordFile
 from .paging import AdminFarPagePaginator, FarPagePaginator
+from .transfers import freeze
 
 CHILDREN_PER_PAGE = 50
 
@@ -42,6 +43,8 @@ class ScopedIndexView(IndexView):
     paginator_class = AdminFarPagePaginator
 
     def get_base_queryset(self):
+        for archive in freeze.frozen_archives(access.admin_archives(self.request.user).values("pk")):
+            freeze.warn_if_frozen(self.request, archive)
         return access.admin_queryset(self.request.user, self.model).select_related(*self.related)
 
     def get_delete_url(self, instance):
@@ -58,7 +61,7 @@ class DeletedCodeMixin:
         return super().form_invalid(form)
 
 
-class ScopedCreateView(DeletedCodeMixin, CreateView):
+class ScopedCreateView(freeze.RefuseCreateWhenFrozenMixin, DeletedCodeMixin, CreateView):
     parent_field = None
 
     def get_initial(self):
@@ -78,7 +81,7 @@ class ScopedSingleObjectMixin(ScopedObjectMixin):
         return self.get_scoped_queryset()
 
 
-class AuditedEditView(DeletedCodeMixin, ScopedSingleObjectMixin, EditView):
+class AuditedEditView(freeze.RefuseEditWhenFrozenMixin, DeletedCodeMixin, ScopedSingleObjectMixin, EditView):
     """Edits are logged with the fields that changed, old and new values (see ``audit``)."""
 
     def save_instance(self):
@@ -143,6 +146,9 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         from .ingest.digitization_admin import digitization_buttons
 
         buttons.extend(digitization_buttons(user, self.object))
+        from .preservation_admin import events_buttons
+
+        buttons.extend(events_buttons(user, self.object))
         buttons.append(
             Button(
                 _("Lịch sử"),
@@ -163,6 +169,7 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         return getattr(self.object, self.children_relation).model
 
     def get_context_data(self, **kwargs):
+        freeze.warn_if_frozen(self.request, self.object.archive_id)
         context = super().get_context_data(**kwargs)
         if self.children_relation:
             children = access.listable(self.request.user, getattr(self.object, self.children_relation).all())
@@ -179,7 +186,7 @@ class ScopedInspectView(ScopedObjectMixin, InspectView):
         return context
 
 
-class SoftDeleteView(ScopedSingleObjectMixin, DeleteView):
+class SoftDeleteView(freeze.RefuseEditWhenFrozenMixin, ScopedSingleObjectMixin, DeleteView):
     """Moves the record and everything below it to the recycle bin, with a reason.
 
     Only the archive's leaders and the national administrators may; anyone else is sent back to
@@ -294,6 +301,9 @@ def scoped_record_or_404(request, model, pk, action):
 
 def move_file_view(request, pk, url_namespace):
     file = scoped_record_or_404(request, RecordFile, pk, "change")
+    if refused := freeze.refusal(file.archive_id):
+        messages.error(request, refused)
+        return redirect(reverse(f"{url_namespace}:inspect", args=[file.pk]))
     form = MoveFileForm(request.POST or None, file=file)
     # A series in the recycle bin is no destination.
     target_field = form.fields["target_series"]
@@ -333,6 +343,9 @@ def move_file_view(request, pk, url_namespace):
 
 def publish_subtree_view(request, pk, model, url_namespace):
     record = scoped_record_or_404(request, model, pk, "publish")
+    if refused := freeze.refusal(record.archive_id):
+        messages.error(request, refused)
+        return redirect(reverse(f"{url_namespace}:inspect", args=[record.pk]))
     counts = publication.count_subtree(record)
     if request.method == "POST":
         counts = publication.publish_subtree(record)

@@ -56,3 +56,15 @@ def register_description_log_actions(actions):
 # text), opening rules and reader grants, audit actions and the recycle bin, the read log report.
 from . import audit, grants_admin, opening_admin, read_log_admin, recycle_bin  # noqa: E402,F401
 from .ingest import digitization_admin, import_admin, scan_admin, text_admin  # noqa: E402,F401
+
+# isort: split
+# Preservation events and fixity failures (reports, dashboard panel); administrative-unit changes.
+from . import preservation_admin, units_admin  # noqa: E402,F401
+
+# isort: split
+# Provincial mergers: dry run, ring-fencing, run and verification (transfers/merge_admin.py).
+from .transfers import merge_admin  # noqa: E402,F401
+
+# isort: split
+# Handover records (biên bản giao nhận): signed PDF/A in two copies (transfers/handover_admin.py).
+from .transfers import handover_admin  # noqa: E402,F401

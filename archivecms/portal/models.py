@@ -14,7 +14,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from collections_app import access
+from collections_app import access, unit_changes
 from collections_app.models import Document, Fonds, RecordFile, Series
 from collections_app.paging import FarPagePaginator
 
@@ -75,10 +75,13 @@ class ArchivePage(RoutablePageMixin, Page):
     @path("")
     def home(self, request):
         fonds = access.listable(request.user, Fonds.objects.filter(archive=self.archive)).order_by("code")
+        by_unit = unit_changes.public_unit_filter(request, fonds)
         return self.render(
             request,
             context_overrides={
-                "fonds_page": paginate(request, fonds),
+                "fonds_page": paginate(request, by_unit.fonds),
+                "unit_filter": by_unit,
+                "unit_parameter": unit_changes.UNIT_PARAMETER,
                 "statistics": self.statistics(request.user),
                 "absorbed_units": self.archive.unit.absorbed_units() if self.archive else [],
             },

@@ -32,6 +32,7 @@ from wagtail.permissions import policy_registry
 
 from .. import access
 from ..models import ImportJob, ImportStatus, RecordFile
+from ..transfers import freeze
 from .importing.jobs import can_resume, find_resumable, sha256_of
 from .importing.tasks import run_import_job
 
@@ -287,6 +288,9 @@ def start_view(request, pk):
     dry = job_or_404(request, pk)
     if not may_import(request.user, dry.archive):
         raise PermissionDenied
+    if refused := freeze.refusal(dry.archive):
+        messages.error(request, refused)
+        return redirect(reverse(f"{NAMESPACE}:job", args=[dry.pk]))
     if not (dry.dry_run and dry.status == ImportStatus.VALID and dry.source.name):
         messages.error(request, _("Chỉ nhập được tệp đã chạy thử không có lỗi."))
         return redirect(reverse(f"{NAMESPACE}:job", args=[dry.pk]))
@@ -307,6 +311,9 @@ def resume_view(request, pk):
     job = job_or_404(request, pk)
     if not may_import(request.user, job.archive):
         raise PermissionDenied
+    if refused := freeze.refusal(job.archive):
+        messages.error(request, refused)
+        return redirect(reverse(f"{NAMESPACE}:job", args=[job.pk]))
     if not resumable_here(job):
         messages.error(request, _("Lần nhập này không ở trạng thái tiếp tục được."))
         return redirect(reverse(f"{NAMESPACE}:job", args=[job.pk]))

@@ -66,9 +66,11 @@ from django.utils.formats import number_format
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from .. import preservation
 from ..file_serving import stored_file_url
 from ..models import (
     DigitalObject,
+    EventType,
     OcrMode,
     PageTextRevision,
     ProcessingStage,
@@ -550,6 +552,8 @@ def switch_to_text(digital_object, run, outcome, pdfa_name, finished_at):
     with transaction.atomic():
         if not run.owned().update(**changes):
             raise Superseded
+        if pdfa_name:
+            record_migration(digital_object, pdfa_name, outcome)
         save_page_texts(digital_object, outcome.pages)
         refresh_record_text(digital_object.record)
 
@@ -770,7 +774,22 @@ def switch_to_images(digital_object, run, outcome, pdfa_name):
     with transaction.atomic():
         if not run.owned().update(**changes):
             raise Superseded
+        if pdfa_name:
+            record_migration(digital_object, pdfa_name, outcome)
         save_page_images(digital_object, outcome.pages)
+
+
+def record_migration(digital_object, pdfa_name, outcome):
+    """The archival PDF/A made from the scan, as a PREMIS migration of the original."""
+    preservation.record_event(
+        EventType.MIGRATION,
+        archive=digital_object.archive,
+        digital_object=digital_object,
+        record=digital_object.record,
+        detail=_("Tạo bản lưu trữ PDF/A “%(name)s” (%(size)s byte) từ tệp quét gốc.")
+        % {"name": pdfa_name, "size": outcome.pdfa_size},
+        outcome_detail=f"SHA-256: {outcome.pdfa_sha256}",
+    )
 
 
 def save_page_images(digital_object, rendered):

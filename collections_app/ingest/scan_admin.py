@@ -48,6 +48,7 @@ from ..models import (
     ProcessingState,
     RecordFile,
 )
+from ..transfers import freeze
 from .scans import SCAN_ACCEPT, IntakeResult, Status, ingest_scan_file
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def scan_row(digital_object):
         "warnings": warning_texts(digital_object),
         "retry_url": reverse(f"{NAMESPACE}:retry", args=[digital_object.pk]),
         "failed": digital_object.state == ProcessingState.FAILED,
+        "events_url": reverse("preservation_events:index") + f"?digital_object={digital_object.pk}",
     }
 
 
@@ -199,6 +201,9 @@ def upload_view(request, level, pk):
             ),
         )
         return redirect("wagtailadmin_home")
+    if refused := freeze.refusal(record.archive):
+        messages.error(request, refused)
+        return redirect(reverse(f"{level}:inspect", args=[record.pk]))
     posted = request.method == "POST"
     form = ScanUploadForm(
         request.POST if posted else None, request.FILES if posted else None, archive=record.archive

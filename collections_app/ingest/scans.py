@@ -31,8 +31,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
+from .. import preservation
 from ..codes import resolve_reference
-from ..models import DigitalObject, Document, OcrMode, RecordFile
+from ..models import DigitalObject, Document, EventType, OcrMode, RecordFile
 
 CHUNK_SIZE = 1024 * 1024
 HEADER_SIZE = 8192
@@ -639,8 +640,22 @@ def _store(handle, result, record, *, user, batch, ocr_mode):
 def _save_row_and_queue(digital_object):
     with transaction.atomic():
         digital_object.save()
+        record_ingestion(digital_object)
         # robust: a queue outage is logged and leaves the scan "queued" instead of failing the upload
         transaction.on_commit(lambda: _queue_processing(digital_object), robust=True)
+
+
+def record_ingestion(digital_object):
+    preservation.record_event(
+        EventType.INGESTION,
+        archive=digital_object.archive,
+        digital_object=digital_object,
+        record=digital_object.record,
+        detail=_("Tiếp nhận tệp “%(name)s” (%(size)s byte).")
+        % {"name": digital_object.original_name, "size": digital_object.size_bytes},
+        outcome_detail=f"SHA-256: {digital_object.sha256}",
+        agent=digital_object.uploaded_by,
+    )
 
 
 def _queue_processing(digital_object):

@@ -26,6 +26,7 @@ from wagtail.log_actions import LogFormatter, log
 
 from .. import access
 from ..models import PageTextRevision, ScanPage, TextSource
+from ..transfers import freeze
 from .digitization import can_manage
 from .digitization_admin import page_image_url
 from .text import record_pages, set_page_text
@@ -103,6 +104,9 @@ class PageTextMixin(WagtailAdminTemplateMixin):
         self.can_edit = can_manage(request.user, self.scan.archive_id)
         if request.method == "POST" and not self.can_edit:
             raise PermissionDenied
+        if request.method == "POST" and (refused := freeze.refusal(self.scan.archive_id)):
+            messages.error(request, refused)
+            return redirect(self.page_url())
         return super().dispatch(request, *args, **kwargs)
 
     def page_url(self, page_pk=None):

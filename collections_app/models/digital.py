@@ -163,6 +163,11 @@ class DigitalObject(models.Model):
 
     @property
     def storage_prefix(self):
+        # The folder the scan was stored in: it stays there when its record moves to another archive
+        # (a merger), so it is read from the stored name rather than from the current archive.
+        marker = f"/{self.sha256}/original/"
+        if self.sha256 and marker in (self.file.name or ""):
+            return self.file.name.split(marker)[0] + f"/{self.sha256}"
         return f"scans/{self.archive.code}/{self.sha256[:2]}/{self.sha256}"
 
     @property

@@ -7,6 +7,7 @@ task is scheduled while scans are in flight (see ``collections_app.ingest.proces
 
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
+from collections_app.fixity_tasks import schedule_fixity
 from collections_app.ingest.processing import recover_at_worker_start
 from collections_app.tasks import schedule_opening
 
@@ -15,4 +16,5 @@ class Command(DatabaseWorkerCommand):
     def handle(self, *args, **options):
         recover_at_worker_start()
         schedule_opening()  # the daily opening of records due under the opening rules
+        schedule_fixity()  # the nightly fixity sample (every file re-hashed within three years)
         return super().handle(*args, **options)

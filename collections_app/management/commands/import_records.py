@@ -14,6 +14,7 @@ from collections_app.ingest.importing.jobs import (
     sha256_of,
 )
 from collections_app.models import ImportJob, ImportStatus
+from collections_app.transfers import freeze
 
 from ..arguments import archive_by_slug_or_code
 
@@ -63,6 +64,8 @@ class Command(BaseCommand):
                 _("Không dùng --resume cùng --dry-run: chạy thử không ghi gì nên không có gì để tiếp tục.")
             )
         archive = self.archive(archive)
+        if not dry_run and (refused := freeze.refusal(archive)):
+            raise CommandError(refused)
         with open(path, "rb") as handle:
             sha256 = sha256_of(handle)
         job = self.job(archive, path, sha256, dry_run, resume)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from collections_app.ingest.scans import STATUS_LABELS, Status, find_record_for_scan, ingest_scan_file
 from collections_app.management.arguments import archive_by_slug_or_code
 from collections_app.models import OcrMode
+from collections_app.transfers import freeze
 
 # Files that operating systems leave in folders; never scans.
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
@@ -39,6 +40,8 @@ class Command(BaseCommand):
         if not root.is_dir():
             raise CommandError(_("Không tìm thấy thư mục “%(dir)s”.") % {"dir": directory})
         archive = archive_by_slug_or_code(archive)
+        if not dry_run and (refused := freeze.refusal(archive)):
+            raise CommandError(refused)
         counts = {status: 0 for status in (Status.READY, Status.STORED, Status.DUPLICATE, Status.REFUSED)}
         counts[UNKNOWN] = counts[FAILED] = 0
         seen_in_run = {}

@@ -110,6 +110,11 @@ class Command(BaseCommand):
         logins = ensure_demo_users(archives)
         self.report_time("Demo users", users_started)
 
+        if not (settings.SIGNING_CERT or settings.SIGNING_KEY):
+            from collections_app.signing import ensure_demo_certificate
+
+            self.stdout.write(f"Demo signing certificate: {ensure_demo_certificate()[0]}")
+
         self.print_summary(archives)
         self.print_logins(logins)
         self.report_time("seed_demo finished", started)

@@ -1,0 +1,131 @@
+"""The merger in the admin, step by step, over HTTP: dry run report, downloads, freeze, run, resume."""
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from collections_app.factories import (
+    DigitalObjectFactory,
+    DocumentFactory,
+    FondsFactory,
+    RecordFileFactory,
+    SeriesFactory,
+    staff_user,
+)
+from collections_app.ingest import samples
+from collections_app.models import Archive, Document, MergeRun, MergeStatus, Role
+from collections_app.transfers import merger
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def holdings(tuyen_quang, dong_nai):
+    FondsFactory(archive=dong_nai, code="P01", creator_code="")
+    for code in ("P01", "P02"):
+        fonds = FondsFactory(archive=tuyen_quang, code=code, creator_code="")
+        file = RecordFileFactory(series=SeriesFactory(fonds=fonds, number="01"), file_number="03")
+        DigitalObjectFactory(
+            document=DocumentFactory(file=file, ordinal=1),
+            content=samples.png_page(dpi=40 + 10 * len(code)) + code.encode(),
+        )
+
+
+@pytest.fixture
+def leader(dong_nai):
+    return staff_user(dong_nai, Role.LEADER)
+
+
+def text(response):
+    return response.content.decode()
+
+
+def menu_labels(client):
+    """The labels of the admin sidebar menu (Wagtail renders it from JSON props)."""
+    page = text(client.get(reverse("wagtailadmin_home")))
+    return {json.loads(f'"{label}"') for label in re.findall(r'"label": "((?:[^"\\]|\\.)*)"', page)}
+
+
+def start_run(client, tuyen_quang, dong_nai):
+    response = client.post(reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]})
+    assert response.status_code == 302, text(response)
+    return MergeRun.objects.get()
+
+
+def test_leader_goes_through_dry_run_freeze_and_run(client, holdings, leader, tuyen_quang, dong_nai):
+    client.force_login(leader)
+    assert "Hợp nhất kho lưu trữ" in menu_labels(client)
+    assert client.get(reverse("merges:new")).status_code == 200
+    run = start_run(client, tuyen_quang, dong_nai)
+
+    page = text(client.get(reverse("merges:run", args=[run.pk])))
+    assert "Mã phông “P01” đã có ở LT75" in page
+    assert "Khoanh giữ tài liệu" in page and "Bắt đầu chuyển" not in page
+    csv = client.get(reverse("merges:csv", args=[run.pk]))
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "LT08.P01,P01-LT08" in csv.content.decode("utf-8-sig")
+    pdf = client.get(reverse("merges:pdf", args=[run.pk]))
+    assert pdf.content.startswith(b"%PDF")
+
+    response = client.post(
+        reverse("merges:freeze", args=[run.pk]),
+        {"until": "2099-12-31", "reason": "Hợp nhất tỉnh"},
+        follow=True,
+    )
+    assert "Đã khoanh giữ" in text(response)
+    archive = Archive.objects.get(pk=tuyen_quang.pk)
+    assert archive.is_frozen and archive.freeze_reason == "Hợp nhất tỉnh"
+    archivist = staff_user(tuyen_quang, Role.ARCHIVIST)
+    client.force_login(archivist)
+    assert "31/12/2099" in text(client.get(reverse("wagtailadmin_home")))
+
+    client.force_login(leader)
+    response = client.post(reverse("merges:start", args=[run.pk]), follow=True)
+    assert "Đã hợp nhất xong" in text(response)
+    assert "trước và sau khi chuyển trùng khớp" in text(response)
+    assert MergeRun.objects.get().status == MergeStatus.DONE
+    assert Document.objects.filter(archive=dong_nai).count() == 2
+    assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
+
+
+def test_an_interrupted_run_is_resumed_from_the_admin(client, holdings, leader, tuyen_quang, dong_nai):
+    client.force_login(leader)
+    run = start_run(client, tuyen_quang, dong_nai)
+    merger.freeze_run(run)
+    merger.move_fonds(run, run.steps.order_by("pk").first())
+    MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.INTERRUPTED, message="Mất điện")
+
+    page = text(client.get(reverse("merges:run", args=[run.pk])))
+    assert "1/2 phông đã chuyển" in page and "Chạy tiếp" in page
+    response = client.post(reverse("merges:resume", args=[run.pk]), follow=True)
+    assert "Đã hợp nhất xong" in text(response)
+    assert Document.objects.filter(archive=dong_nai).count() == 2
+    assert Document.objects.values("reference_code").distinct().count() == 2
+
+
+def test_blocking_conflicts_keep_the_freeze_button_away(client, holdings, leader, tuyen_quang, dong_nai):
+    client.force_login(leader)
+    fonds = FondsFactory(archive=dong_nai, code="P09", creator_code="")
+    clash = RecordFileFactory(series=SeriesFactory(fonds=fonds, number="01"), file_number="03")
+    clash.creator_code = "P02"  # gives it the code a moved file will have: P02.2019.03.01
+    clash.save()
+    run = start_run(client, tuyen_quang, dong_nai)
+    page = text(client.get(reverse("merges:run", args=[run.pk])))
+    assert "xung đột phải xử lý trước khi hợp nhất" in page
+    assert "P02.2019.03.01" in page
+    assert "Khoanh giữ tài liệu" not in page
+    response = client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""}, follow=True)
+    assert "Chưa thể hợp nhất" in text(response)
+    assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
+
+
+def test_only_leaders_of_the_destination_and_national_admins(client, holdings, tuyen_quang, dong_nai):
+    client.force_login(staff_user(dong_nai, Role.ARCHIVIST))
+    assert client.get(reverse("merges:index")).status_code in (302, 403)
+    run = merger.plan_merge([tuyen_quang], dong_nai)
+    client.force_login(staff_user(tuyen_quang, Role.LEADER))
+    assert client.get(reverse("merges:run", args=[run.pk])).status_code in (302, 403)
+    response = client.post(reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]})
+    assert response.status_code == 200 and "into" in response.context["form"].errors
