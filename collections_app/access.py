@@ -211,16 +211,21 @@ def content_readable(user, queryset, today=None):
     Python): ask ``can_view_content`` for the rest. Listing rights are the caller's filter
     (``listable``); this adds the content condition only.
     """
+    condition = content_readable_condition(user, queryset.model, today)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def content_readable_condition(user, model, today=None):
+    """``content_readable`` as a condition on ``model`` (None: every record), to combine in one query."""
     from .models import AccessGrant, Document
 
-    model = queryset.model
     if is_national_admin(user) or not _has_regime(model):
-        return queryset
+        return None
     condition = Q(access_regime=AccessRegime.OPEN)
     if model is Document:
         condition &= Q(file__access_regime=AccessRegime.OPEN)
     if not user.is_authenticated:
-        return queryset.filter(condition)
+        return condition
     condition |= Q(archive_id__in=staff_archive_ids(user))
     today = today or timezone.localdate()
     grants = AccessGrant.objects.filter(reader=user, revoked_at__isnull=True, valid_until__gte=today)
@@ -230,7 +235,7 @@ def content_readable(user, queryset, today=None):
         not_secret &= ~Q(file__access_regime=AccessRegime.SECRET)
     else:
         granted = Q(pk__in=grants.values("record_file_id"))
-    return queryset.filter(condition | (granted & not_secret))
+    return condition | (granted & not_secret)
 
 
 def content_grant(user, record, today=None):

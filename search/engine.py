@@ -157,19 +157,24 @@ def _without_excluded(user, level, base, hits, query):
 
 
 def _hidden_matches(user, level, base, search_query, in_metadata):
-    """Primary keys of records matched only through content ``user`` may not read."""
+    """Primary keys of records matched only through content ``user`` may not read.
+
+    One query finds the matches with content that SQL cannot show readable (``content_readable``);
+    each is then asked about opening rules and checked against its metadata (title included).
+    """
     if not level.content_fields:
         return []
-    matched = matching(base, search_query)
-    in_title = matching(base.filter(pk__in=matched.values("pk")), search_query, fields=["title"])
+    readable = access.content_readable_condition(user, level.model)
+    if readable is None:
+        return []
     has_content = Q()
     for name in level.content_fields:
         has_content |= ~Q(**{name: ""})
-    with_content = level.model._default_manager.filter(pk__in=matched.values("pk")).filter(has_content)
-    readable = access.content_readable(user, with_content)
     candidates = (
-        with_content.exclude(pk__in=in_title.values("pk"))
-        .exclude(pk__in=readable.values("pk"))
+        matching(base, search_query)
+        .filter(has_content)
+        .exclude(readable)
+        .order_by()
         .select_related(*level.parents)
         .defer(*level.content_fields)
     )
