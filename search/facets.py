@@ -17,6 +17,7 @@ from collections_app.vocabularies import AccessRegime, PublicationStatus
 from .filters import PAGE_LEVEL
 
 FACET_LIMIT = 30
+ID_LIST_LIMIT = 5000
 
 
 def compute(matches, user=None, is_staff=False):
@@ -32,7 +33,7 @@ def compute(matches, user=None, is_staff=False):
         levels.append({"value": level.slug, "label": str(level.label), "count": match.count})
         if not match.count or level.slug == PAGE_LEVEL:
             continue
-        matched = level.model._default_manager.filter(pk__in=match.queryset.values("pk"))
+        matched = _matched_rows(level, match)
         _count_columns(level, matched, counters)
         if level.has_categories:
             _count_categories(level, matched, categories, category_names)
@@ -65,6 +66,15 @@ def compute(matches, user=None, is_staff=False):
         facets["regime"] = _choice_entries(counters["regime"], AccessRegime)
         facets["status"] = _choice_entries(counters["status"], PublicationStatus)
     return facets
+
+
+def _matched_rows(level, match):
+    """The level's matched rows for counting: by a list of keys when few (a plan PostgreSQL cannot get
+    wrong, whatever its statistics), by the search subquery when many."""
+    if match.count <= ID_LIST_LIMIT:
+        ids = list(match.queryset.order_by().values_list("pk", flat=True))
+        return level.model._default_manager.filter(pk__in=ids)
+    return level.model._default_manager.filter(pk__in=match.queryset.order_by().values("pk"))
 
 
 def _count_columns(level, matched, counters):
