@@ -300,7 +300,8 @@ def _is_number(raw, max_digits=6):
 
 
 def _value(params, name):
-    return (params.get(name) or "").strip()
+    # NUL cannot reach PostgreSQL in a text parameter; no filter value needs control characters.
+    return "".join(char for char in (params.get(name) or "") if char.isprintable()).strip()
 
 
 def _year(params, name, label):

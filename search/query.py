@@ -118,7 +118,7 @@ class ParsedQuery:
 
 def parse(text):
     """Split ``text`` into words, phrases, exclusions and field filters; any input gives a ParsedQuery."""
-    text = (text or "")[:MAX_QUERY_LENGTH]
+    text = (text or "").replace("\x00", " ")[:MAX_QUERY_LENGTH]
     words, phrases, excluded, excluded_phrases, numbers, exact, fields = [], [], [], [], [], [], {}
     for negated, phrase, chunk in _CHUNK.findall(text):
         if chunk:
