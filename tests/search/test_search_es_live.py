@@ -12,11 +12,9 @@ import uuid
 
 import pytest
 
+NO_SERVER = "SEARCH_URL is not set: no Elasticsearch/OpenSearch server to test against"
 if not os.environ.get("SEARCH_URL"):
-    pytest.skip(
-        reason="SEARCH_URL is not set: no Elasticsearch/OpenSearch server to test against",
-        allow_module_level=True,
-    )
+    pytest.skip(reason=NO_SERVER, allow_module_level=True)
 
 from modelsearch.backends import get_search_backend
 from modelsearch.index import get_indexed_models
