@@ -11,11 +11,6 @@ import os
 import uuid
 
 import pytest
-
-NO_SERVER = "SEARCH_URL is not set: no Elasticsearch/OpenSearch server to test against"
-if not os.environ.get("SEARCH_URL"):
-    pytest.skip(reason=NO_SERVER, allow_module_level=True)
-
 from modelsearch.backends import get_search_backend
 from modelsearch.index import get_indexed_models
 
@@ -30,6 +25,10 @@ from search.backends.vietnamese_analysis import (
 )
 from search.indexing import index_ids
 from search.query import parse
+
+NO_SERVER = "SEARCH_URL is not set: no Elasticsearch/OpenSearch server to test against"
+if not os.environ.get("SEARCH_URL"):
+    pytest.skip(reason=NO_SERVER, allow_module_level=True)
 
 
 @pytest.fixture
