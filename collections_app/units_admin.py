@@ -27,6 +27,7 @@ from wagtail.admin.widgets import AdminDateInput
 from wagtail.admin.widgets.button import HeaderButton
 
 from . import unit_changes
+from .admin_urls import listing_urlpatterns
 from .models import AdministrativeUnit, UnitChange, UnitKind, UnitLevel
 from .unit_changes import KIND_RULES, NewUnit
 
@@ -401,19 +402,8 @@ class UnitViewSet(ViewSet):
     menu_item_class = UnitsMenuItem
 
     def get_urlpatterns(self):
-        index = UnitIndexView.as_view(
-            index_url_name=f"{NAMESPACE}:index",
-            index_results_url_name=f"{NAMESPACE}:index_results",
-            header_icon=self.icon,
-        )
-        results = UnitIndexView.as_view(
-            index_url_name=f"{NAMESPACE}:index",
-            index_results_url_name=f"{NAMESPACE}:index_results",
-            results_only=True,
-        )
         return [
-            path("", index, name="index"),
-            path("results/", results, name="index_results"),
+            *listing_urlpatterns(UnitIndexView, NAMESPACE, self.icon),
             path("add/", add_unit_view, name="add"),
             path("changes/", changes_view, name="changes"),
             path("changes/add/", add_change_view, name="add_change"),

@@ -37,6 +37,7 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry
 
 from .. import access
+from ..admin_urls import listing_urlpatterns
 from ..file_serving import stored_file_url
 from ..models import (
     Archive,
@@ -460,19 +461,8 @@ class ScanViewSet(ViewSet):
     menu_item_class = ScanMenuItem
 
     def get_urlpatterns(self):
-        index = ScanIndexView.as_view(
-            index_url_name=f"{NAMESPACE}:index",
-            index_results_url_name=f"{NAMESPACE}:index_results",
-            header_icon=self.icon,
-        )
-        results = ScanIndexView.as_view(
-            index_url_name=f"{NAMESPACE}:index",
-            index_results_url_name=f"{NAMESPACE}:index_results",
-            results_only=True,
-        )
         return [
-            path("", index, name="index"),
-            path("results/", results, name="index_results"),
+            *listing_urlpatterns(ScanIndexView, NAMESPACE, self.icon),
             path("upload/<str:level>/<int:pk>/", upload_view, name="upload"),
             path("<int:pk>/retry/", retry_view, name="retry"),
             path("retry-failed/", retry_failed_view, name="retry_failed"),
