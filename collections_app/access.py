@@ -238,6 +238,18 @@ def content_readable_condition(user, model, today=None):
     return condition | (granted & not_secret)
 
 
+def opening_rules_apply(archive_ids):
+    """Whether an active opening rule applies to records of any of ``archive_ids``.
+
+    When none does, ``content_readable`` is exact for the listable records of those archives: no
+    record it leaves out can be opened by ``can_view_content`` either.
+    """
+    from .models import OpeningRule
+
+    rules = OpeningRule.objects.filter(is_active=True)
+    return rules.filter(Q(archive__isnull=True) | Q(archive_id__in=list(archive_ids))).exists()
+
+
 def content_grant(user, record, today=None):
     """The reader's active grant that opens this conditional-access record's content, or None.
 

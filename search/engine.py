@@ -18,15 +18,17 @@ import math
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.db.models import FloatField, Q, Value
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import FloatField, Value
 
 from collections_app import access
 from collections_app.codes import attach_alias_codes
 
 from . import facets as facet_module
-from . import pages, places, ranking
-from .backend import SCORE, best_first, evaluate, matching, relevance
+from . import level_scan, pages, places, ranking
+from .backend import SCORE, evaluate, matching, relevance
 from .filters import PAGE_LEVEL, SearchFilters
+from .level_scan import FACET_COLUMNS
 from .query import parse
 from .snippets import build_snippet, ocr_page_number
 
@@ -74,13 +76,6 @@ class Hit:
 
 
 @dataclass
-class LevelMatches:
-    level: object
-    queryset: object
-    count: int
-
-
-@dataclass
 class SearchPage:
     query: object
     filters: SearchFilters
@@ -115,89 +110,100 @@ def search_records(user, query_text, filters=None, page=1, *, strict_page=False)
     if query.is_empty:
         return result
     result.places = places.mentioned(query)
-    matches = [evaluate(partial(_level_matches, user, query, filters, level)) for level in filters.levels()]
+    depth = max(page * PAGE_SIZE, RERANK_DEPTH)
+    scans = [evaluate(partial(_scan_level, user, query, filters, level, depth)) for level in filters.levels()]
     if pages.searchable(query, filters):
-        matches.append(evaluate(partial(pages.matches, user, query)))
-    result.count = sum(match.count for match in matches)
+        scans.append(evaluate(partial(pages.scan, user, query, depth)))
+    result.count = sum(scan.count for scan in scans)
     result.num_pages = max(1, math.ceil(result.count / PAGE_SIZE))
     if page > result.num_pages:
         if strict_page:
             raise PageOutOfRange(result.num_pages)
         page, result.page_was_clamped = result.num_pages, True
     result.number = page
-    result.hits = _page_hits(user, query, matches, page)
-    result.facets = facet_module.compute(matches, user=user, is_staff=is_staff)
+    result.hits = _page_hits(user, query, scans, page)
+    result.facets = facet_module.compute(scans, is_staff=is_staff)
     return result
 
 
-def _level_matches(user, query, filters, level, fallback=False):
+def _scan_level(user, query, filters, level, depth, fallback=False):
     base = filters.apply(level, access.listable(user, level.model._default_manager.all()))
     if not query.has_terms:
-        hits = base.annotate(**{SCORE: _zero()}).order_by("-pk")
-        return LevelMatches(level=level, queryset=hits, count=hits.count())
+        return level_scan.scan(level, base.annotate(**{SCORE: _zero()}), depth)
     positive = query.plain_words_query() if fallback else query.backend_query()
     hits = matching(base, positive)
-    hidden = _hidden_matches(user, level, base, positive, query.matches_text)
-    if hidden:
-        hits = hits.exclude(pk__in=hidden)
     if query.has_exclusions:
         hits = _without_excluded(user, level, base, hits, query)
-    hits = best_first(hits)
-    return LevelMatches(level=level, queryset=hits, count=hits.count())
+    found = level_scan.scan(level, hits, depth, _unreadable(user, level))
+    archive = FACET_COLUMNS.index("archive")
+    candidates = [(pk, values[archive]) for pk, _score, values in found.candidates]
+    hidden = _hidden(user, level, candidates, query.matches_text)
+    found.admit([candidate for candidate in found.candidates if candidate[0] not in hidden])
+    return found
 
 
 def _without_excluded(user, level, base, hits, query):
     scope = base.filter(pk__in=hits.values("pk"))
     excluded = query.excluded_query()
-    excluded_hidden = set(_hidden_matches(user, level, scope, excluded, query.mentions_excluded))
+    unreadable = _unreadable(user, level)
+    candidates = []
+    if unreadable is not None:
+        candidates = list(matching(scope, excluded).filter(unreadable).values_list("pk", "archive_id"))
+    excluded_hidden = _hidden(user, level, candidates, query.mentions_excluded)
     # A list, not a nested subquery: PostgreSQL plans the nested form badly.
     mentioned = matching(scope, excluded).values_list("pk", flat=True)
     visible = [pk for pk in mentioned if pk not in excluded_hidden]
     return hits.exclude(pk__in=visible) if visible else hits
 
 
-def _hidden_matches(user, level, base, search_query, in_metadata):
-    """Primary keys of records matched only through content ``user`` may not read.
-
-    One query finds the matches with content that SQL cannot show readable (``content_readable``);
-    each is then asked about opening rules and checked against its metadata (title included).
-    """
+def _unreadable(user, level):
+    """The condition of the records with content ``user`` may not read, as far as SQL can tell."""
     if not level.content_fields:
-        return []
+        return None
     readable = access.content_readable_condition(user, level.model)
     if readable is None:
-        return []
-    has_content = Q()
-    for name in level.content_fields:
-        has_content |= ~Q(**{name: ""})
-    candidates = (
-        matching(base, search_query)
-        .filter(has_content)
-        .exclude(readable)
-        .order_by()
-        .select_related(*level.parents)
-        .defer(*level.content_fields)
-    )
-    hidden = []
-    for chunk in _chunks(candidates.iterator(chunk_size=CHECK_CHUNK), CHECK_CHUNK):
+        return None
+    return level_scan.unreadable_condition(level, readable)
+
+
+def _hidden(user, level, candidates, in_metadata):
+    """Of ``candidates`` (``(pk, archive id)`` of records with content SQL cannot show readable), the
+    primary keys of those matched only through content ``user`` may not read.
+
+    Most are explained by their own columns (title, keywords, ...), read first in one light query;
+    the others are loaded with their parents and checked against all their metadata, then, where an
+    opening rule may apply, asked ``access.can_view_content``.
+    """
+    ids = [pk for pk, _archive in candidates]
+    columns = [name for name in level.metadata_fields if _is_column(level.model, name)]
+    manager = level.model._default_manager
+    unexplained = []
+    for start in range(0, len(ids), CHECK_CHUNK):
+        rows = manager.filter(pk__in=ids[start : start + CHECK_CHUNK]).values_list("pk", *columns)
+        unexplained.extend(pk for pk, *texts in rows if not in_metadata(*texts))
+    rules_apply = bool(unexplained) and access.opening_rules_apply({archive for _pk, archive in candidates})
+    hidden = set()
+    for start in range(0, len(unexplained), CHECK_CHUNK):
+        chunk = list(
+            manager.filter(pk__in=unexplained[start : start + CHECK_CHUNK])
+            .select_related(*level.parents)
+            .defer(*level.content_fields)
+        )
         attach_alias_codes(chunk)
         for record in chunk:
-            if access.can_view_content(user, record):
+            if in_metadata(*metadata_texts(level, record)):
                 continue
-            if not in_metadata(*metadata_texts(level, record)):
-                hidden.append(record.pk)
+            if rules_apply and access.can_view_content(user, record):
+                continue
+            hidden.add(record.pk)
     return hidden
 
 
-def _chunks(iterable, size):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _is_column(model, name):
+    try:
+        return model._meta.get_field(name).concrete
+    except FieldDoesNotExist:
+        return False
 
 
 def metadata_texts(level, record):
@@ -212,16 +218,16 @@ def _zero():
     return Value(0.0, output_field=FloatField())
 
 
-def _page_hits(user, query, matches, page):
+def _page_hits(user, query, scans, page):
     """The hits of one page, merged across levels: bonus first, then relevance, level order, newest."""
     wanted = page * PAGE_SIZE
     depth = max(wanted, RERANK_DEPTH)
     ranked = []
-    for order, match in enumerate(matches):
-        candidates = list(match.queryset.values_list("pk", SCORE)[:depth])
-        bonuses = ranking.bonuses(query, match.level, [pk for pk, _score in candidates])
+    for order, scan in enumerate(scans):
+        candidates = scan.best[:depth]
+        bonuses = ranking.bonuses(query, scan.level, [pk for pk, _score in candidates])
         for pk, score in candidates:
-            ranked.append((-bonuses.get(pk, 0), -relevance(score), order, -pk, match.level, pk))
+            ranked.append((-bonuses.get(pk, 0), -relevance(score), order, -pk, scan.level, pk))
     ranked.sort(key=lambda entry: entry[:4])
     chosen = ranked[(page - 1) * PAGE_SIZE : wanted]
     records = _load_records(chosen)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy
 from wagtail.models import Page
 
-from .backend import best_first, matching
+from .backend import SCORE, best_first, matching
 from .filters import PAGE_LEVEL
+from .level_scan import LevelScan
 from .snippets import build_snippet
 
 
@@ -31,17 +32,16 @@ def searchable(query, filters):
     return not filters.as_params() or filters.as_params() == {"level": PAGE_LEVEL}
 
 
-def matches(user, query, fallback=False):
-    from .engine import LevelMatches
-
+def scan(user, query, depth, fallback=False):
+    """The pages' matches: their number and the ``depth`` best, as ``level_scan.LevelScan``."""
     base = Page.objects.live().public().filter(depth__gt=1)
     positive = query.plain_words_query() if fallback else query.backend_query()
     hits = matching(base, positive)
     if query.has_exclusions:
         excluded = list(matching(base, query.excluded_query()).values_list("pk", flat=True))
         hits = hits.exclude(pk__in=excluded) if excluded else hits
-    hits = best_first(hits)
-    return LevelMatches(level=LEVEL, queryset=hits, count=hits.count())
+    best = list(best_first(hits).values_list("pk", SCORE)[:depth])
+    return LevelScan(level=LEVEL, count=hits.count(), best=best)
 
 
 def load(ids):

@@ -183,3 +183,51 @@ def test_html_page_lists_results_with_facet_links(client, records):
     assert "ở Tuyên Quang" not in body
     assert "Cơ quan lưu trữ: dong-nai ×" in body
     assert "?q=khi%E1%BA%BFu+n%E1%BA%A1i&amp;archive=dong-nai&amp;level=document" in body
+
+
+def test_a_restricted_record_is_found_by_metadata_beyond_its_columns_not_by_its_closed_text(client, records):
+    """The reference code explains a match (the record is listed); its closed OCR text does not."""
+    code = records["conditional"].reference_code
+
+    by_code = search_json(client, None, code)
+    with_closed_word = search_json(client, None, f"{code} kangaroo")
+
+    assert [result["reference_code"] for result in by_code["results"]] == [code]
+    assert by_code["count"] == 1
+    assert "kangaroo" not in str(by_code)
+    assert with_closed_word["results"] == []
+    assert with_closed_word["count"] == 0
+    assert with_closed_word["facets"]["level"] == []
+
+
+def test_many_closed_matches_leave_the_open_ones_ranked_and_counted(client, dong_nai):
+    """Content-only matches of closed records drop out of the best hits, the count and each facet."""
+    closed = [
+        DocumentFactory(
+            archive=dong_nai,
+            file__series__fonds__archive=dong_nai,
+            title=f"Biên bản họp số {number}",
+            access_regime=AccessRegime.CONDITIONAL,
+            opening_date=FUTURE,
+            ocr_text="ibis ibis ibis ibis",
+        )
+        for number in range(30)
+    ]
+    open_ones = [
+        DocumentFactory(
+            archive=dong_nai,
+            file__series__fonds__archive=dong_nai,
+            title=f"Tờ trình số {number}",
+            ocr_text="một lần ibis",
+        )
+        for number in range(3)
+    ]
+
+    data = search_json(client, None, "ibis")
+
+    found = {result["reference_code"] for result in data["results"]}
+    assert found == {doc.reference_code for doc in open_ones}
+    assert data["count"] == 3
+    assert [(entry["value"], entry["count"]) for entry in data["facets"]["digitized"]] == [("no", 3)]
+    assert sum(entry["count"] for entry in data["facets"]["fonds"]) == 3
+    assert all(doc.reference_code not in str(data) for doc in closed)

@@ -1,0 +1,165 @@
+"""One reading of a level's matches: the best hits, the count and the facet counts together.
+
+The matches of a level (the records the user may list that match the words and the page's filters,
+with their relevance) are gathered once, in a materialised common table expression, and one
+statement returns from it:
+
+- the ``depth`` best matches;
+- the candidates: matches with content the user may not read as far as SQL can tell, each with its
+  facet values, for ``search.engine`` to keep or leave out in Python (opening rules, metadata);
+- the number of the other matches grouped by every facet column at once;
+- their number per category.
+
+The words are thus matched and ranked once per level, not once for the hits, once for the count and
+once per facet.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from collections_app.models import DigitalObject
+
+from .backend import SCORE, lower_score_is_better
+
+FACET_COLUMNS = ("archive", "fonds", "year", "unit", "regime", "status", "scanned")
+BEST, CANDIDATE, GROUP, CATEGORY = "b", "c", "g", "k"
+
+
+@dataclass
+class LevelScan:
+    level: object
+    count: int = 0
+    best: list = field(default_factory=list)
+    candidates: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    categories: Counter = field(default_factory=Counter)
+
+    def admit(self, candidates):
+        """Count the ``candidates`` (``[(pk, score, facet values)]``) the user may see after all."""
+        if not candidates:
+            return
+        self.count += len(candidates)
+        self.best = sorted([*self.best, *((pk, score) for pk, score, _values in candidates)], key=_rank_key)
+        self.groups.extend((values, 1) for _pk, _score, values in candidates)
+        if self.level.has_categories:
+            self.categories.update(_categories_of(self.level, [pk for pk, _score, _values in candidates]))
+
+
+def scan(level, hits, depth, unreadable=None):
+    """Read ``hits`` (a queryset annotated with ``_score``) once; ``unreadable`` marks the candidates."""
+    columns = {"pk": F("pk"), "score": F(SCORE), **facet_columns(level)}
+    columns["candidate"] = (
+        Case(When(unreadable, then=Value(1)), default=Value(0), output_field=IntegerField())
+        if unreadable is not None
+        else Value(0, output_field=IntegerField())
+    )
+    names = {name: f"s_{name}" for name in columns}
+    inner = hits.order_by().annotate(**{names[name]: value for name, value in columns.items()})
+    result = LevelScan(level=level)
+    try:
+        inner_sql, inner_params = inner.values(*names.values()).query.sql_with_params()
+    except EmptyResultSet:
+        return result
+    sql, params = _statement(level, inner_sql, names), [*inner_params, depth]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for part, pk, score, count, *values in rows:
+        if part == BEST:
+            result.best.append((pk, score))
+        elif part == CANDIDATE:
+            result.candidates.append((pk, score, tuple(values)))
+        elif part == GROUP:
+            result.groups.append((tuple(values), count))
+            result.count += count
+        elif part == CATEGORY:
+            result.categories[pk] += count
+    result.best.sort(key=_rank_key)
+    return result
+
+
+def facet_columns(level):
+    """The columns the facets count, as expressions on the level's model (None where it has none)."""
+    fonds = "pk" if level.slug == "fonds" else level.fonds_lookup.removesuffix("__code")
+    units = [F(f"{lookup}__id" if "__" in lookup else f"{lookup}_id") for lookup in level.unit_lookups]
+    none = Value(None, output_field=IntegerField())
+    scanned = none
+    if level.digital_lookup:
+        has_scan = Exists(DigitalObject.objects.filter(**{level.digital_lookup: OuterRef("pk")}))
+        scanned = Case(When(has_scan, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return {
+        "archive": F("archive_id"),
+        "fonds": F(fonds),
+        "year": F(level.year_field) if level.year_field else none,
+        "unit": Coalesce(*units) if len(units) > 1 else units[0],
+        "regime": F("access_regime") if level.has_regime else none,
+        "status": F("publication_status"),
+        "scanned": scanned,
+    }
+
+
+# Quoted column names only; the values are parameters.
+BEST_SQL = (
+    "SELECT '{best}', {pk}, {score}, NULL, {nulls} FROM (SELECT {pk}, {score} FROM matched "
+    "WHERE {candidate} = 0 ORDER BY {score} {direction}, {pk} DESC LIMIT %s) AS best"
+)
+CANDIDATES_SQL = "SELECT '{candidate_part}', {pk}, {score}, NULL, {facets} FROM matched WHERE {candidate} = 1"
+GROUPS_SQL = (
+    "SELECT '{group}', NULL, NULL, COUNT(*), {facets} FROM matched WHERE {candidate} = 0 GROUP BY {facets}"
+)
+CATEGORIES_SQL = (
+    "SELECT '{category}', {through}.{category_id}, NULL, COUNT(*), {nulls} FROM matched "
+    "JOIN {through} ON {through}.{record_id} = matched.{pk} WHERE {candidate} = 0 "
+    "GROUP BY {through}.{category_id}"
+)
+
+
+def _statement(level, inner_sql, names):
+    quote = connection.ops.quote_name
+    words = {
+        "best": BEST,
+        "candidate_part": CANDIDATE,
+        "group": GROUP,
+        "category": CATEGORY,
+        "pk": quote(names["pk"]),
+        "score": quote(names["score"]),
+        "candidate": quote(names["candidate"]),
+        "facets": ", ".join(quote(names[name]) for name in FACET_COLUMNS),
+        "nulls": ", ".join("NULL" for _name in FACET_COLUMNS),
+        "direction": "ASC" if lower_score_is_better() else "DESC",
+    }
+    # The groups first: PostgreSQL types each column of a UNION from its first typed value.
+    parts = [GROUPS_SQL, BEST_SQL, CANDIDATES_SQL]
+    if level.has_categories:
+        through = level.model.categories.through
+        words["through"] = quote(through._meta.db_table)
+        words["record_id"] = quote(f"{level.model._meta.model_name}_id")
+        words["category_id"] = quote("category_id")
+        parts.append(CATEGORIES_SQL)
+    union = " UNION ALL ".join(part.format(**words) for part in parts)
+    return f"WITH matched AS MATERIALIZED ({inner_sql}) {union}"
+
+
+def _rank_key(entry):
+    pk, score = entry
+    score = score or 0.0
+    return (score if lower_score_is_better() else -score, -pk)
+
+
+def _categories_of(level, ids):
+    through = level.model.categories.through
+    column = f"{level.model._meta.model_name}_id"
+    return Counter(through.objects.filter(**{f"{column}__in": ids}).values_list("category_id", flat=True))
+
+
+def unreadable_condition(level, readable):
+    """The condition marking candidates: content present, and not readable by SQL's reckoning."""
+    has_content = Q()
+    for name in level.content_fields:
+        has_content |= ~Q(**{name: ""})
+    return has_content & ~readable
