@@ -238,16 +238,40 @@ def content_readable_condition(user, model, today=None):
     return condition | (granted & not_secret)
 
 
-def opening_rules_apply(archive_ids):
-    """Whether an active opening rule applies to records of any of ``archive_ids``.
+def rules_may_open_condition(model, today=None):
+    """A condition on ``model`` (File or Document) true of every record an opening rule may open today.
 
-    When none does, ``content_readable`` is exact for the listable records of those archives: no
-    record it leaves out can be opened by ``can_view_content`` either.
+    It errs on the side of "may": the rules' archives, categories and reasons are left to
+    ``can_view_content``. A record it is false for, not shown readable by ``content_readable``, stays
+    closed whatever the rules say: a conditional level with no opening date come and no end year old
+    enough for any active rule is never opened by them.
     """
-    from .models import OpeningRule
+    from . import opening
+    from .models import Document, OpeningBasis
 
-    rules = OpeningRule.objects.filter(is_active=True)
-    return rules.filter(Q(archive__isnull=True) | Q(archive_id__in=list(archive_ids))).exists()
+    today = today or timezone.localdate()
+    rules = opening.active_rules()
+    by_date = any(rule.basis == OpeningBasis.OPENING_DATE for rule in rules)
+    years = [
+        rule.years for rule in rules if rule.basis == OpeningBasis.YEARS_AFTER_END and rule.years is not None
+    ]
+    last_end_year = today.year - min(years) if years else None
+
+    def level_may_open(prefix, end_year_condition):
+        if not (by_date or years):
+            return Q(pk__in=[])
+        condition = Q(**{f"{prefix}opening_date__lte": today}) if by_date else Q(pk__in=[])
+        if last_end_year is not None:
+            condition |= end_year_condition(last_end_year)
+        return ~Q(**{f"{prefix}access_regime": AccessRegime.CONDITIONAL}) | condition
+
+    if model is Document:
+        own = level_may_open(
+            "",
+            lambda year: Q(issued_year__lte=year) | Q(issued_year__isnull=True, file__end_year__lte=year),
+        )
+        return own & level_may_open("file__", lambda year: Q(file__end_year__lte=year))
+    return level_may_open("", lambda year: Q(end_year__lte=year))
 
 
 def content_grant(user, record, today=None):

@@ -1,13 +1,14 @@
 """``search_records``: the one search of the archive, used by the search page and the JSON API.
 
 Each level (fonds, series, files, documents, and the site's pages) is searched within
-``access.listable(user, ...)`` and the page's filters, inside the same SQL statement. A record the
-user may list but whose content (OCR text, full text) the user may not read must not be found through
-words of that content: the index holds metadata and content together, so the matches not explained
-by the title, whose content the user cannot read (``access.content_readable`` in SQL, then
-``access.can_view_content`` for conditional records an opening rule may have opened), are checked
-against their metadata and left out of the results, the count and the facets alike when only their
-content matched.
+``access.listable(user, ...)`` and the page's filters, and its matches are read once
+(``search.level_scan``): the best hits, the count and the facet groups come from one statement. A
+record the user may list but whose content (OCR text, full text) the user may not read must not be
+found through words of that content: the index holds metadata and content together, so the matches
+whose content SQL cannot show readable (``access.content_readable_condition``) come back apart, are
+checked against their metadata and, where an opening rule may apply, ``access.can_view_content``,
+and count in the results, the count and the facets only when their metadata explains the match or
+their content is readable after all.
 
 Ranking: the backend's relevance, then a second look at the best candidates of each level
 (``ranking.bonus``): the document whose number was typed first, then records whose title holds the
@@ -28,7 +29,7 @@ from . import facets as facet_module
 from . import level_scan, pages, places, ranking
 from .backend import SCORE, evaluate, matching, relevance
 from .filters import PAGE_LEVEL, SearchFilters
-from .level_scan import FACET_COLUMNS
+from .places import places_of_units
 from .query import parse
 from .snippets import build_snippet, ocr_page_number
 
@@ -135,9 +136,7 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
     if query.has_exclusions:
         hits = _without_excluded(user, level, base, hits, query)
     found = level_scan.scan(level, hits, depth, _unreadable(user, level))
-    archive = FACET_COLUMNS.index("archive")
-    candidates = [(pk, values[archive]) for pk, _score, values in found.candidates]
-    hidden = _hidden(user, level, candidates, query.matches_text)
+    hidden = _hidden(user, level, [pk for pk, _score, _values in found.candidates], query.matches_text)
     found.admit([candidate for candidate in found.candidates if candidate[0] not in hidden])
     return found
 
@@ -148,7 +147,7 @@ def _without_excluded(user, level, base, hits, query):
     unreadable = _unreadable(user, level)
     candidates = []
     if unreadable is not None:
-        candidates = list(matching(scope, excluded).filter(unreadable).values_list("pk", "archive_id"))
+        candidates = list(matching(scope, excluded).filter(unreadable).values_list("pk", flat=True))
     excluded_hidden = _hidden(user, level, candidates, query.mentions_excluded)
     # A list, not a nested subquery: PostgreSQL plans the nested form badly.
     mentioned = matching(scope, excluded).values_list("pk", flat=True)
@@ -166,37 +165,69 @@ def _unreadable(user, level):
     return level_scan.unreadable_condition(level, readable)
 
 
-def _hidden(user, level, candidates, in_metadata):
-    """Of ``candidates`` (``(pk, archive id)`` of records with content SQL cannot show readable), the
-    primary keys of those matched only through content ``user`` may not read.
+def _hidden(user, level, ids, in_metadata):
+    """Of ``ids`` (records with content SQL cannot show readable), those matched only through content
+    ``user`` may not read.
 
-    Most are explained by their own columns (title, keywords, ...), read first in one light query;
-    the others are loaded with their parents and checked against all their metadata, then, where an
-    opening rule may apply, asked ``access.can_view_content``.
+    Most are explained by their own columns (title, keywords, ...), read first in one light query.
+    The others are checked against all their metadata (codes, places); those it does not explain stay
+    hidden unless an opening rule may open them (``access.rules_may_open_condition``) and
+    ``access.can_view_content`` says so.
     """
-    ids = [pk for pk, _archive in candidates]
-    columns = [name for name in level.metadata_fields if _is_column(level.model, name)]
-    manager = level.model._default_manager
     unexplained = []
-    for start in range(0, len(ids), CHECK_CHUNK):
-        rows = manager.filter(pk__in=ids[start : start + CHECK_CHUNK]).values_list("pk", *columns)
-        unexplained.extend(pk for pk, *texts in rows if not in_metadata(*texts))
-    rules_apply = bool(unexplained) and access.opening_rules_apply({archive for _pk, archive in candidates})
+    for chunk in _chunks(ids):
+        unexplained.extend(_not_explained_by_columns(level, chunk, in_metadata))
     hidden = set()
-    for start in range(0, len(unexplained), CHECK_CHUNK):
-        chunk = list(
-            manager.filter(pk__in=unexplained[start : start + CHECK_CHUNK])
-            .select_related(*level.parents)
-            .defer(*level.content_fields)
-        )
-        attach_alias_codes(chunk)
-        for record in chunk:
-            if in_metadata(*metadata_texts(level, record)):
-                continue
-            if rules_apply and access.can_view_content(user, record):
-                continue
-            hidden.add(record.pk)
+    for chunk in _chunks(unexplained):
+        closed = _not_explained_by_metadata(level, chunk, in_metadata)
+        hidden.update(closed - _opened_by_rules(user, level, closed))
     return hidden
+
+
+def _chunks(ids):
+    for start in range(0, len(ids), CHECK_CHUNK):
+        yield ids[start : start + CHECK_CHUNK]
+
+
+def _not_explained_by_columns(level, ids, in_metadata):
+    columns = [name for name in level.metadata_fields if _is_column(level.model, name)]
+    rows = level.model._default_manager.filter(pk__in=ids).values_list("pk", *columns)
+    return [pk for pk, *texts in rows if not in_metadata(*texts)]
+
+
+def _not_explained_by_metadata(level, ids, in_metadata):
+    """Read without their parents: the place names come from the unit the facets count."""
+    records = list(
+        level.model._default_manager.filter(pk__in=ids)
+        .annotate(creating_body_unit_pk=level_scan.facet_columns(level)["unit"])
+        .defer(*level.content_fields)
+    )
+    attach_alias_codes(records)
+    places = places_of_units({record.creating_body_unit_pk for record in records})
+    closed = set()
+    for record in records:
+        texts = [
+            places.get(record.creating_body_unit_pk, "")
+            if name == "search_places"
+            else _value(getattr(record, name))
+            for name in level.metadata_fields
+        ]
+        if not in_metadata(*texts):
+            closed.add(record.pk)
+    return closed
+
+
+def _opened_by_rules(user, level, ids):
+    if not ids:
+        return set()
+    manager = level.model._default_manager
+    may_open = manager.filter(pk__in=ids).filter(access.rules_may_open_condition(level.model))
+    records = may_open.select_related(*level.parents).defer(*level.content_fields)
+    return {record.pk for record in records if access.can_view_content(user, record)}
+
+
+def _value(value):
+    return value() if callable(value) else value
 
 
 def _is_column(model, name):
