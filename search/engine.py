@@ -21,6 +21,7 @@ from functools import partial
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import FloatField, Value
+from modelsearch.query import And
 
 from collections_app import access
 from collections_app.codes import attach_alias_codes
@@ -134,24 +135,26 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
     positive = query.plain_words_query() if fallback else query.backend_query()
     hits = matching(base, positive)
     if query.has_exclusions:
-        hits = _without_excluded(user, level, base, hits, query)
+        hits = _without_excluded(user, level, base, hits, positive, query)
     found = level_scan.scan(level, hits, depth, _unreadable(user, level))
     hidden = _hidden(user, level, [pk for pk, _score, _values in found.candidates], query.matches_text)
     found.admit([candidate for candidate in found.candidates if candidate[0] not in hidden])
     return found
 
 
-def _without_excluded(user, level, base, hits, query):
-    scope = base.filter(pk__in=hits.values("pk"))
-    excluded = query.excluded_query()
+def _without_excluded(user, level, base, hits, positive, query):
+    """``hits`` less the records whose readable text mentions an excluded word.
+
+    A mention in content the user may not read does not exclude: the record's vanishing would tell.
+    """
+    mentioning = matching(base, And([positive, query.excluded_query()]))
     unreadable = _unreadable(user, level)
     candidates = []
     if unreadable is not None:
-        candidates = list(matching(scope, excluded).filter(unreadable).values_list("pk", flat=True))
+        candidates = list(mentioning.filter(unreadable).values_list("pk", flat=True))
     excluded_hidden = _hidden(user, level, candidates, query.mentions_excluded)
     # A list, not a nested subquery: PostgreSQL plans the nested form badly.
-    mentioned = matching(scope, excluded).values_list("pk", flat=True)
-    visible = [pk for pk in mentioned if pk not in excluded_hidden]
+    visible = [pk for pk in mentioning.values_list("pk", flat=True) if pk not in excluded_hidden]
     return hits.exclude(pk__in=visible) if visible else hits
 
 
@@ -238,11 +241,7 @@ def _is_column(model, name):
 
 
 def metadata_texts(level, record):
-    texts = []
-    for name in level.metadata_fields:
-        value = getattr(record, name)
-        texts.append(value() if callable(value) else value)
-    return texts
+    return [_value(getattr(record, name)) for name in level.metadata_fields]
 
 
 def _zero():

@@ -10,7 +10,8 @@ built for every record (``search.indexing.index_ids``, 1,000 at a time).
     ``can_list``, ``can_view_metadata``, ``can_view_content`` and ``listable`` replaced by allow-all
     functions, in this benchmark only). Target: the difference at p95 ≤ 5 ms.
 (b) Search: p50/p95 of 30 queries through ``search.engine.search_records`` as an anonymous user,
-    with ``access.listable`` / ``content_readable`` / ``can_view_content`` and with them BYPASSED.
+    with ``access.listable`` / ``content_readable`` / ``content_readable_condition`` /
+    ``can_view_content`` and with them BYPASSED.
     Target: ≤ 10 % slower.
 
 PASS/FAIL is printed, not asserted. Run (see README.md in this folder)::
@@ -230,6 +231,7 @@ class access_bypassed:
         "can_view_content": lambda user, record, today=None: True,
         "listable": lambda user, queryset: queryset,
         "content_readable": lambda user, queryset, today=None: queryset,
+        "content_readable_condition": lambda user, model, today=None: None,
     }
 
     def __enter__(self):
