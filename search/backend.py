@@ -12,6 +12,9 @@ from django.db import DatabaseError, connection, transaction
 from modelsearch.backends import get_search_backend
 
 SCORE = "_score"
+# The alias a backend may add to its matches: whether the record's description (not its content)
+# explains the match (see ``search.backends.postgres``).
+DESCRIPTION_MATCH = "_matches_description"
 
 
 def matching(queryset, query, fields=None):

@@ -136,7 +136,8 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
     hits = matching(base, positive)
     if query.has_exclusions:
         hits = _without_excluded(user, level, base, hits, positive, query)
-    found = level_scan.scan(level, hits, depth, _unreadable(user, level))
+    may_open = access.rules_may_open_condition(level.model) if level.content_fields else None
+    found = level_scan.scan(level, hits, depth, _unreadable(user, level), may_open)
     hidden = _hidden(user, level, [pk for pk, _score, _values in found.candidates], query.matches_text)
     found.admit([candidate for candidate in found.candidates if candidate[0] not in hidden])
     return found

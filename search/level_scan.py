@@ -6,7 +6,8 @@ statement returns from it:
 
 - the ``depth`` best matches;
 - the candidates: matches with content the user may not read as far as SQL can tell, each with its
-  facet values, for ``search.engine`` to keep or leave out in Python (opening rules, metadata);
+  facet values, for ``search.engine`` to keep or leave out in Python (opening rules, metadata); on
+  PostgreSQL only those an opening rule may open, the others being decided in SQL (see ``scan``);
 - the number of the other matches grouped by every facet column at once;
 - their number per category.
 
@@ -24,10 +25,11 @@ from django.db.models.functions import Coalesce
 
 from collections_app.models import DigitalObject
 
-from .backend import SCORE, lower_score_is_better
+from .backend import DESCRIPTION_MATCH, SCORE, lower_score_is_better
 
 FACET_COLUMNS = ("archive", "fonds", "year", "unit", "regime", "status", "scanned")
 BEST, CANDIDATE, GROUP, CATEGORY = "b", "c", "g", "k"
+VISIBLE, CHECK, CLOSED = 0, 1, 2
 
 
 @dataclass
@@ -50,14 +52,17 @@ class LevelScan:
             self.categories.update(_categories_of(self.level, [pk for pk, _score, _values in candidates]))
 
 
-def scan(level, hits, depth, unreadable=None):
-    """Read ``hits`` (a queryset annotated with ``_score``) once; ``unreadable`` marks the candidates."""
+def scan(level, hits, depth, unreadable=None, may_open=None):
+    """Read ``hits`` (a queryset annotated with ``_score``) once.
+
+    ``unreadable`` marks the matches whose content the user may not read as far as SQL can tell. Where
+    the backend tells in SQL whether the description explains a match (``_matches_description``,
+    PostgreSQL), those it explains count at once, those ``may_open`` (an opening rule may open them)
+    are the candidates, and the rest are left out: matched through closed content only. Elsewhere every
+    unreadable match is a candidate.
+    """
     columns = {"pk": F("pk"), "score": F(SCORE), **facet_columns(level)}
-    columns["candidate"] = (
-        Case(When(unreadable, then=Value(1)), default=Value(0), output_field=IntegerField())
-        if unreadable is not None
-        else Value(0, output_field=IntegerField())
-    )
+    columns["candidate"] = _candidate_flag(hits, unreadable, may_open)
     names = {name: f"s_{name}" for name in columns}
     inner = hits.order_by().annotate(**{names[name]: value for name, value in columns.items()})
     result = LevelScan(level=level)
@@ -81,6 +86,20 @@ def scan(level, hits, depth, unreadable=None):
             result.categories[pk] += count
     result.best.sort(key=_rank_key)
     return result
+
+
+def _candidate_flag(hits, unreadable, may_open):
+    if unreadable is None:
+        return Value(VISIBLE, output_field=IntegerField())
+    if DESCRIPTION_MATCH not in hits.query.annotations:
+        return Case(When(unreadable, then=Value(CHECK)), default=Value(VISIBLE), output_field=IntegerField())
+    return Case(
+        When(unreadable & Q(**{DESCRIPTION_MATCH: True}), then=Value(VISIBLE)),
+        When(unreadable & (may_open if may_open is not None else Q()), then=Value(CHECK)),
+        When(unreadable, then=Value(CLOSED)),
+        default=Value(VISIBLE),
+        output_field=IntegerField(),
+    )
 
 
 def facet_columns(level):

@@ -476,6 +476,8 @@ class RecordFile(index.Indexed, RecordDescription):
 
     level_slug = "file"
 
+    # The record's own text, as opposed to its description (search weighs and guards them apart).
+    search_content_fields = ("ocr_text",)
     search_fields = [
         index.SearchField("title", boost=2),
         index.SearchField("search_identifiers", boost=2),
@@ -658,6 +660,8 @@ class Document(index.Indexed, RecordDescription):
 
     level_slug = "document"
 
+    # The record's own text, as opposed to its description (search weighs and guards them apart).
+    search_content_fields = ("ocr_text", "full_text")
     search_fields = [
         index.SearchField("title", boost=2),
         index.SearchField("search_identifiers", boost=2),

@@ -123,7 +123,7 @@ class EntryText:
                 if field.field_name == "title":
                     titles.append(text)
                 else:
-                    weight = weight_of(field.boost) if weight_of else "D"
+                    weight = weight_of(obj, field) if weight_of else "D"
                     body.setdefault(weight, []).append(text)
             elif isinstance(field, AutocompleteField):
                 text = fold_for_index(_value_text(field.get_value(obj)))

@@ -1,13 +1,45 @@
-"""The PostgreSQL backend: folded text, configuration ``kho_vietnamese``; see ``search.backends.folded``."""
+"""The PostgreSQL backend: folded text, configuration ``kho_vietnamese``; see ``search.backends.folded``.
 
-from django.db.models import F
+The body vector keeps what describes a record apart from its content by weight: the title and the
+boosted fields (codes) at their boost's weight (A, B), the other descriptive fields at C, the content
+(``search_content_fields``: OCR text, full text) at D. modelsearch ranks C and D alike, so the
+ranking does not change; but ``ts_filter(body, '{a,b,c}')`` is the description alone, which lets the
+search tell in SQL whether a record's description explains a match (``MatchesDescription``).
+"""
+
+from django.db.models import BooleanField, F, Func
 from modelsearch.backends.database.postgres import postgres as modelsearch_postgres
 from modelsearch.index import SearchField
+from modelsearch.query import And, Or, Phrase, PlainText
 from modelsearch.utils import get_content_type_pk
 
+from ..backend import DESCRIPTION_MATCH
 from .folded import SEARCH_CONFIG, CachedTitleNorm, EntryText, FoldingCompilerMixin
 
 WEIGHTS = "ABCD"
+DESCRIPTION_WEIGHT = "C"
+CONTENT_WEIGHT = "D"
+
+
+def body_weight(obj, field):
+    """The weight of a field in the body: content at D, descriptive fields at C or above."""
+    if field.field_name in getattr(obj, "search_content_fields", ()):
+        return CONTENT_WEIGHT
+    if field.boost is None:
+        return DESCRIPTION_WEIGHT
+    return min(modelsearch_postgres.get_weight(field.boost), DESCRIPTION_WEIGHT)
+
+
+class MatchesDescription(Func):
+    """True when the query matches the record's description: the body's lexemes of weights A to C."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        vector, query = self.source_expressions
+        vector_sql, vector_params = compiler.compile(vector)
+        query_sql, query_params = compiler.compile(query)
+        return f"(ts_filter({vector_sql}, '{{a,b,c}}') @@ {query_sql})", [*vector_params, *query_params]
 
 
 class PostgresIndex(modelsearch_postgres.PostgresIndex):
@@ -24,7 +56,7 @@ class PostgresIndex(modelsearch_postgres.PostgresIndex):
     def add_items(self, model, objs):
         if not model.get_search_fields():
             return
-        texts = [EntryText(obj, weight_of=modelsearch_postgres.get_weight) for obj in objs]
+        texts = [EntryText(obj, weight_of=body_weight) for obj in objs]
         if not texts:
             return
         title_weight = self._title_weight(model)
@@ -78,6 +110,14 @@ class PostgresIndex(modelsearch_postgres.PostgresIndex):
 
 
 class PostgresSearchQueryCompiler(FoldingCompilerMixin, modelsearch_postgres.PostgresSearchQueryCompiler):
+    def search(self, config, start, stop, score_field=None, backend=None):
+        if self.fields is None and isinstance(self.query, (PlainText, Phrase, And, Or)):
+            # An alias, not an annotation: computed only where the search asks (closed matches).
+            tsquery = self.build_tsquery(self.query, config=config)
+            matches = MatchesDescription(F("index_entries__body"), tsquery)
+            self.queryset = self.queryset.alias(**{DESCRIPTION_MATCH: matches})
+        return super().search(config, start, stop, score_field=score_field, backend=backend)
+
     def get_index_vectors(self, search_query):
         # Match on the body alone (it holds the title too, and has its own GIN index); rank on both.
         return [(F("index_entries__body"), 1.0)]

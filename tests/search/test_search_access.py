@@ -41,6 +41,7 @@ def records(dong_nai, tuyen_quang):
                 access_regime=AccessRegime.CONDITIONAL,
                 opening_date=FUTURE,
                 access_reason="Đời tư",
+                description="Hồ sơ có ghi chú của cán bộ emu.",
                 ocr_text="Biên bản làm việc với ông kangaroo về thửa đất số 12.",
             ),
             document(
@@ -103,6 +104,9 @@ EXPECTED = [
     ("tuyen_quang_staff", "khiếu nại", {"conditional", "opened", "elsewhere"}),
     ("dong_nai_staff", "khiếu nại", {"conditional", "opened", "secret", "draft", "elsewhere"}),
     ("anonymous", "khiếu kangaroo", set()),
+    ("anonymous", "emu", {"conditional"}),
+    ("anonymous", "emu kangaroo", set()),
+    ("dong_nai_staff", "emu kangaroo", {"conditional"}),
     ("anonymous", '"ông kangaroo"', set()),
     ("dong_nai_staff", '"ông kangaroo"', {"conditional"}),
     ("anonymous", "khiếu nại -kangaroo", {"conditional", "opened", "elsewhere"}),

@@ -1,15 +1,22 @@
 """Records reach the search index however they are written: admin save, bulk import, OCR, rebuild."""
 
 import csv
+import importlib
 import io
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
 from wagtail.search.models import IndexEntry
 
 from collections_app.factories import DocumentFactory, FondsFactory, ScanPageFactory, staff_user
 from collections_app.ingest.text import set_page_text
 from collections_app.models import Document, Role
+from search.tasks import index_records
 
 
 def found(client, query):
@@ -91,3 +98,17 @@ def test_index_records_task_indexes_in_chunks(client, dong_nai, django_capture_o
 
     assert len(callbacks) == (1 if count == 1 else 2)
     assert found(client, "Tờ trình") == {documents[0].reference_code}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index entries changed weights")
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_the_upgrade_queues_a_new_indexing_of_every_file_and_document(db, dong_nai):
+    documents = [DocumentFactory(archive=dong_nai, file__series__fonds__archive=dong_nai) for _ in range(3)]
+    migration = importlib.import_module("search.migrations.0002_reindex_descriptions_apart_from_content")
+
+    migration.queue_reindex(django_apps, SimpleNamespace(connection=connection))
+
+    queued = DBTaskResult.objects.filter(task_path=index_records.module_path)
+    labels = {task.args_kwargs["args"][0]: task.args_kwargs["args"][1] for task in queued}
+    assert set(labels["collections_app.Document"]) == {document.pk for document in documents}
+    assert set(labels["collections_app.RecordFile"]) == {document.file_id for document in documents}

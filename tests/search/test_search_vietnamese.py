@@ -1,6 +1,7 @@
 """Vietnamese search as citizens and businesses use it: folding, numbers, old places, facets, snippets."""
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -248,3 +249,27 @@ def test_postgresql_configuration_folds_with_unaccent(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_tsvector('kho_vietnamese', 'Đồng Nai Ủy ban')::text")
         assert cursor.fetchone()[0] == "'ban':4 'dong':1 'nai':2 'uy':3"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the body's weights are PostgreSQL's")
+def test_postgresql_body_keeps_the_description_apart_from_the_content(db, dong_nai):
+    """Title and codes weigh A–B, the other descriptive fields C, the OCR text D (see the backend)."""
+    document = DocumentFactory(
+        archive=dong_nai,
+        file__series__fonds__archive=dong_nai,
+        title="Quyết định về cầu Hóa An",
+        description="Ghi chú quetzal",
+        ocr_text="Bản quét có từ axolotl",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ts_filter(body, '{a,b}')::text, ts_filter(body, '{c}')::text, "
+            "ts_filter(body, '{d}')::text FROM wagtailsearch_indexentry "
+            "WHERE object_id = %s AND content_type_id = %s",
+            [str(document.pk), ContentType.objects.get_for_model(document).pk],
+        )
+        described, descriptive, content = cursor.fetchone()
+
+    assert "'hoa'" in described and "'quetzal'" not in described
+    assert "'quetzal'" in descriptive and "'axolotl'" not in descriptive
+    assert "'axolotl'" in content and "'quetzal'" not in content
