@@ -239,7 +239,7 @@ def content_readable_condition(user, model, today=None):
 
 
 def rules_may_open_condition(model, today=None):
-    """A condition on ``model`` (File or Document) true of every record an opening rule may open today.
+    """A condition on ``model`` (RecordFile or Document), true of every record a rule may open today.
 
     It errs on the side of "may": the rules' archives, categories and reasons are left to
     ``can_view_content``. A record it is false for, not shown readable by ``content_readable``, stays
