@@ -76,14 +76,10 @@ def _count_group(row, count, counters, digitized):
 
 
 def _category_entries(counts):
-    found = Category.objects.in_bulk([pk for pk in counts if pk])
-    by_slug = Counter()
-    names = {}
-    for pk, count in counts.items():
-        if pk in found:
-            by_slug[found[pk].slug] += count
-            names[found[pk].slug] = found[pk].name
-    return [{"value": slug, "label": names[slug], "count": count} for slug, count in by_slug.most_common()]
+    totals, labels = _regrouped(
+        Category, counts, key=lambda category: category.slug, label=lambda category: category.name
+    )
+    return [{"value": slug, "label": labels[slug], "count": count} for slug, count in totals.most_common()]
 
 
 def _archive_entries(counts):
@@ -96,17 +92,24 @@ def _archive_entries(counts):
 
 
 def _fonds_entries(counts):
-    fonds = Fonds.objects.in_bulk([pk for pk in counts if pk])
-    by_code = Counter()
-    names = {}
-    for pk, count in counts.items():
-        if pk in fonds:
-            by_code[fonds[pk].code] += count
-            names.setdefault(fonds[pk].code, fonds[pk].name)
+    totals, labels = _regrouped(
+        Fonds, counts, key=lambda fonds: fonds.code, label=lambda fonds: f"{fonds.code} – {fonds.name}"
+    )
     return [
-        {"value": code, "label": f"{code} – {names[code]}", "count": count}
-        for code, count in by_code.most_common(FACET_LIMIT)
+        {"value": code, "label": labels[code], "count": count}
+        for code, count in totals.most_common(FACET_LIMIT)
     ]
+
+
+def _regrouped(model, counts, key, label):
+    """``counts`` (by primary key of ``model``) added up by ``key(record)``, with each key's label."""
+    found = model.objects.in_bulk([pk for pk in counts if pk])
+    totals, labels = Counter(), {}
+    for pk, count in counts.items():
+        if pk in found:
+            totals[key(found[pk])] += count
+            labels.setdefault(key(found[pk]), label(found[pk]))
+    return totals, labels
 
 
 def _unit_entries(counts):
