@@ -67,11 +67,12 @@ def _contains(tokens, sequence):
 def places_of_units(unit_ids):
     """``{unit id: text}``: what ``search_places`` gives for a record of that unit (its name and the
     names of the units above it), read for many units in one query per level of the tree."""
-    rows, wanted = {}, {pk for pk in unit_ids if pk}
+    rows, asked, wanted = {}, set(), {pk for pk in unit_ids if pk}
     while wanted:
+        asked |= wanted
         found = AdministrativeUnit.objects.filter(pk__in=wanted).values_list("pk", "name", "parent_id")
         rows.update((pk, (name, parent)) for pk, name, parent in found)
-        wanted = {parent for _name, parent in rows.values() if parent and parent not in rows}
+        wanted = {parent for _name, parent in rows.values() if parent and parent not in asked}
     places = {}
     for pk in unit_ids:
         names, current = [], pk
