@@ -123,7 +123,16 @@ def scans_of(record):
 # --- The events listing ---------------------------------------------------------------------------
 
 
-class EventFilterSet(WagtailFilterSet):
+class ArchiveScopedFilterSet(WagtailFilterSet):
+    """A report's filters whose ``archive`` choice lists only the archives the user may administer."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if request is not None:
+            self.filters["archive"].queryset = access.admin_archives(request.user).order_by("code")
+
+
+class EventFilterSet(ArchiveScopedFilterSet):
     archive = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Cơ quan lưu trữ"), queryset=Archive.objects.none()
     )
@@ -145,11 +154,6 @@ class EventFilterSet(WagtailFilterSet):
     class Meta:
         model = PreservationEvent
         fields = []
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        if request is not None:
-            self.filters["archive"].queryset = access.admin_archives(request.user).order_by("code")
 
     def filter_nothing(self, queryset, name, value):
         # Applied by the view, which checks the user may reach the object.
@@ -258,7 +262,7 @@ def last_failure(digital_object):
     )
 
 
-class FixityFilterSet(WagtailFilterSet):
+class FixityFilterSet(ArchiveScopedFilterSet):
     archive = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Cơ quan lưu trữ"), queryset=Archive.objects.none()
     )
@@ -266,11 +270,6 @@ class FixityFilterSet(WagtailFilterSet):
     class Meta:
         model = DigitalObject
         fields = []
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        if request is not None:
-            self.filters["archive"].queryset = access.admin_archives(request.user).order_by("code")
 
 
 class FixityFailuresView(ReportView):
