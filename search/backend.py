@@ -25,6 +25,17 @@ def matching(queryset, query, fields=None):
     return results.get_queryset()
 
 
+def mention_conditions(hits, query):
+    """``(anywhere, in the description)``: whether ``query`` matches each of ``hits`` (from ``matching``)
+    at all, and through its description; SQL expressions, or None where the backend cannot tell it in
+    SQL (then the caller reads the records).
+    """
+    backend = get_search_backend()
+    compiler = backend.query_compiler_class(hits, query)
+    conditions = getattr(compiler, "mention_conditions", None)
+    return conditions(backend) if conditions else None
+
+
 def best_first(queryset):
     """Most relevant first, then newest: a stable order across pages."""
     if lower_score_is_better():

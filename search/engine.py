@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import FloatField, Value
+from django.db.models import Case, FloatField, IntegerField, Q, Value, When
 from modelsearch.query import And
 
 from collections_app import access
@@ -28,7 +28,7 @@ from collections_app.codes import attach_alias_codes
 
 from . import facets as facet_module
 from . import level_scan, pages, places, ranking
-from .backend import SCORE, evaluate, matching, relevance
+from .backend import SCORE, evaluate, matching, mention_conditions, relevance
 from .filters import PAGE_LEVEL, SearchFilters
 from .places import places_of_units
 from .query import parse
@@ -37,6 +37,8 @@ from .snippets import build_snippet, ocr_page_number
 PAGE_SIZE = 20
 CHECK_CHUNK = 2000
 RERANK_DEPTH = 100
+# What an exclusion does to a match mentioning an excluded word (see ``_without_excluded``).
+KEEP, CHECK, DROP = 0, 1, 2
 
 
 class PageOutOfRange(ValueError):
@@ -134,20 +136,49 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
         return level_scan.scan(level, base.annotate(**{SCORE: _zero()}), depth)
     positive = query.plain_words_query() if fallback else query.backend_query()
     hits = matching(base, positive)
-    if query.has_exclusions:
-        hits = _without_excluded(user, level, base, hits, positive, query)
     may_open = access.rules_may_open_condition(level.model) if level.content_fields else None
-    found = level_scan.scan(level, hits, depth, _unreadable(user, level), may_open)
-    hidden = _hidden(user, level, [pk for pk, _score, _values in found.candidates], query.matches_text)
-    found.admit([candidate for candidate in found.candidates if candidate[0] not in hidden])
+    check_exclusion = None
+    if query.has_exclusions:
+        hits, check_exclusion = _without_excluded(user, level, base, hits, positive, query, may_open)
+    found = level_scan.scan(level, hits, depth, _unreadable(user, level), may_open, check_exclusion)
+    to_check = [found.pk for found in found.candidates if found.flag & level_scan.CHECK_MATCH]
+    left_out = _hidden(user, level, to_check, query.matches_text)
+    mentioning = [found.pk for found in found.candidates if found.flag & level_scan.CHECK_EXCLUSION]
+    left_out |= set(mentioning) - _hidden(user, level, mentioning, query.mentions_excluded)
+    found.admit([candidate for candidate in found.candidates if candidate.pk not in left_out])
     return found
 
 
-def _without_excluded(user, level, base, hits, positive, query):
-    """``hits`` less the records whose readable text mentions an excluded word.
+def _without_excluded(user, level, base, hits, positive, query, may_open):
+    """``hits`` less the records whose readable text mentions an excluded word, and the condition of
+    those still to check in Python (or None).
 
     A mention in content the user may not read does not exclude: the record's vanishing would tell.
+    Where the backend tells in SQL whether a description mentions the words (PostgreSQL), only the
+    mentions in closed content that an opening rule may open are left to check.
     """
+    conditions = mention_conditions(hits, query.excluded_query())
+    if conditions is None:
+        return _without_excluded_by_reading(user, level, base, hits, positive, query), None
+    anywhere, in_description = conditions
+    hits = hits.alias(_mentions_excluded=anywhere, _describes_excluded=in_description)
+    unreadable = _unreadable(user, level)
+    if unreadable is None:
+        return hits.filter(_mentions_excluded=False), None
+    closed_mention = unreadable & Q(_describes_excluded=False)
+    verdict = Case(
+        When(_mentions_excluded=False, then=Value(KEEP)),
+        When(closed_mention & (may_open if may_open is not None else Q()), then=Value(CHECK)),
+        When(closed_mention, then=Value(KEEP)),
+        default=Value(DROP),
+        output_field=IntegerField(),
+    )
+    hits = hits.alias(_exclusion=verdict).filter(_exclusion__in=[KEEP, CHECK])
+    return hits, Q(_exclusion=CHECK)
+
+
+def _without_excluded_by_reading(user, level, base, hits, positive, query):
+    """``hits`` less the records whose readable text mentions an excluded word, found by reading them."""
     mentioning = matching(base, And([positive, query.excluded_query()]))
     unreadable = _unreadable(user, level)
     candidates = []

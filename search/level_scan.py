@@ -8,6 +8,7 @@ statement returns from it:
 - the candidates: matches with content the user may not read as far as SQL can tell, each with its
   facet values, for ``search.engine`` to keep or leave out in Python (opening rules, metadata); on
   PostgreSQL only those an opening rule may open, the others being decided in SQL (see ``scan``);
+  with them the matches whose excluded words (``-từ``) only an opening rule may let the user read;
 - the number of the other matches grouped by every facet column at once;
 - their number per category.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from collections_app.models import DigitalObject
@@ -29,7 +30,18 @@ from .backend import DESCRIPTION_MATCH, SCORE, lower_score_is_better
 
 FACET_COLUMNS = ("archive", "fonds", "year", "unit", "regime", "status", "scanned")
 BEST, CANDIDATE, GROUP, CATEGORY = "b", "c", "g", "k"
-VISIBLE, CHECK, CLOSED = 0, 1, 2
+# A match's flag: the sum of what is to be done with it. VISIBLE counts as it is, CLOSED is left out,
+# CHECK_MATCH / CHECK_EXCLUSION are checked in Python (the match; a mention of an excluded word).
+VISIBLE, CHECK_MATCH, CLOSED, CHECK_EXCLUSION = 0, 1, 2, 4
+CANDIDATE_FLAGS = (CHECK_MATCH, CHECK_EXCLUSION, CHECK_MATCH + CHECK_EXCLUSION)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pk: int
+    score: float
+    values: tuple
+    flag: int
 
 
 @dataclass
@@ -42,27 +54,32 @@ class LevelScan:
     categories: Counter = field(default_factory=Counter)
 
     def admit(self, candidates):
-        """Count the ``candidates`` (``[(pk, score, facet values)]``) the user may see after all."""
+        """Count the ``candidates`` the user may see after all."""
         if not candidates:
             return
         self.count += len(candidates)
-        self.best = sorted([*self.best, *((pk, score) for pk, score, _values in candidates)], key=_rank_key)
-        self.groups.extend((values, 1) for _pk, _score, values in candidates)
+        self.best = sorted([*self.best, *((found.pk, found.score) for found in candidates)], key=_rank_key)
+        self.groups.extend((found.values, 1) for found in candidates)
         if self.level.has_categories:
-            self.categories.update(_categories_of(self.level, [pk for pk, _score, _values in candidates]))
+            self.categories.update(_categories_of(self.level, [found.pk for found in candidates]))
 
 
-def scan(level, hits, depth, unreadable=None, may_open=None):
+def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=None):
     """Read ``hits`` (a queryset annotated with ``_score``) once.
 
     ``unreadable`` marks the matches whose content the user may not read as far as SQL can tell. Where
     the backend tells in SQL whether the description explains a match (``_matches_description``,
     PostgreSQL), those it explains count at once, those ``may_open`` (an opening rule may open them)
     are the candidates, and the rest are left out: matched through closed content only. Elsewhere every
-    unreadable match is a candidate.
+    unreadable match is a candidate. The matches ``check_exclusion`` marks are candidates too.
     """
     columns = {"pk": F("pk"), "score": F(SCORE), **facet_columns(level)}
     columns["candidate"] = _candidate_flag(hits, unreadable, may_open)
+    if check_exclusion is not None:
+        exclusion = Case(When(check_exclusion, then=Value(CHECK_EXCLUSION)), default=Value(VISIBLE))
+        columns["candidate"] = ExpressionWrapper(
+            columns["candidate"] + exclusion, output_field=IntegerField()
+        )
     names = {name: f"s_{name}" for name in columns}
     inner = hits.order_by().annotate(**{names[name]: value for name, value in columns.items()})
     result = LevelScan(level=level)
@@ -78,7 +95,7 @@ def scan(level, hits, depth, unreadable=None, may_open=None):
         if part == BEST:
             result.best.append((pk, score))
         elif part == CANDIDATE:
-            result.candidates.append((pk, score, tuple(values)))
+            result.candidates.append(Candidate(pk, score, tuple(values), flag=count))
         elif part == GROUP:
             result.groups.append((tuple(values), count))
             result.count += count
@@ -92,10 +109,12 @@ def _candidate_flag(hits, unreadable, may_open):
     if unreadable is None:
         return Value(VISIBLE, output_field=IntegerField())
     if DESCRIPTION_MATCH not in hits.query.annotations:
-        return Case(When(unreadable, then=Value(CHECK)), default=Value(VISIBLE), output_field=IntegerField())
+        return Case(
+            When(unreadable, then=Value(CHECK_MATCH)), default=Value(VISIBLE), output_field=IntegerField()
+        )
     return Case(
         When(unreadable & Q(**{DESCRIPTION_MATCH: True}), then=Value(VISIBLE)),
-        When(unreadable & (may_open if may_open is not None else Q()), then=Value(CHECK)),
+        When(unreadable & (may_open if may_open is not None else Q()), then=Value(CHECK_MATCH)),
         When(unreadable, then=Value(CLOSED)),
         default=Value(VISIBLE),
         output_field=IntegerField(),
@@ -127,7 +146,11 @@ BEST_SQL = (
     "SELECT '{best}', {pk}, {score}, NULL, {nulls} FROM (SELECT {pk}, {score} FROM matched "
     "WHERE {candidate} = 0 ORDER BY {score} {direction}, {pk} DESC LIMIT %s) AS best"
 )
-CANDIDATES_SQL = "SELECT '{candidate_part}', {pk}, {score}, NULL, {facets} FROM matched WHERE {candidate} = 1"
+# A candidate's flag in the count column.
+CANDIDATES_SQL = (
+    "SELECT '{candidate_part}', {pk}, {score}, {candidate}, {facets} FROM matched "
+    "WHERE {candidate} IN ({candidate_flags})"
+)
 GROUPS_SQL = (
     "SELECT '{group}', NULL, NULL, COUNT(*), {facets} FROM matched WHERE {candidate} = 0 GROUP BY {facets}"
 )
@@ -150,6 +173,7 @@ def _statement(level, inner_sql, names):
         "candidate": quote(names["candidate"]),
         "facets": ", ".join(quote(names[name]) for name in FACET_COLUMNS),
         "nulls": ", ".join("NULL" for _name in FACET_COLUMNS),
+        "candidate_flags": ", ".join(str(flag) for flag in CANDIDATE_FLAGS),
         "direction": "ASC" if lower_score_is_better() else "DESC",
     }
     # The groups first: PostgreSQL types each column of a UNION from its first typed value.

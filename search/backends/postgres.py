@@ -42,6 +42,14 @@ class MatchesDescription(Func):
         return f"(ts_filter({vector_sql}, '{{a,b,c}}') @@ {query_sql})", [*vector_params, *query_params]
 
 
+class MatchesText(Func):
+    """True when the query matches the record's whole body: description and content."""
+
+    output_field = BooleanField()
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+
+
 class PostgresIndex(modelsearch_postgres.PostgresIndex):
     """Rows written by one prepared INSERT … ON CONFLICT run for a whole batch; the body holds the title too.
 
@@ -117,6 +125,17 @@ class PostgresSearchQueryCompiler(FoldingCompilerMixin, modelsearch_postgres.Pos
             matches = MatchesDescription(F("index_entries__body"), tsquery)
             self.queryset = self.queryset.alias(**{DESCRIPTION_MATCH: matches})
         return super().search(config, start, stop, score_field=score_field, backend=backend)
+
+    def mention_conditions(self, backend):
+        """Whether this query matches the record anywhere, and whether it matches its description.
+
+        Expressions on the index entry of a queryset that ``search`` has already joined to it.
+        """
+        if not isinstance(self.query, (PlainText, Phrase, And, Or)):
+            return None
+        tsquery = self.build_tsquery(self.query, config=self.get_config(backend))
+        body = F("index_entries__body")
+        return MatchesText(body, tsquery), MatchesDescription(body, tsquery)
 
     def get_index_vectors(self, search_query):
         # Match on the body alone (it holds the title too, and has its own GIN index); rank on both.

@@ -38,6 +38,8 @@ Environment:
     BENCH_SEARCH_REPEAT   timed runs of each query (default 5)
     BENCH_SEARCH_REUSE    1: with ``--reuse-db``, keep a catalogue and index of the same size from the
                           previous run and measure only the queries
+    BENCH_SEARCH_WORKERS  PostgreSQL: ``db_worker`` processes that index, through the task queue as
+                          production does (default 2); 0: ``index_ids`` called in this process
     BENCH_SEARCH_EXPLAIN  1: print PostgreSQL's plan of the slowest query's floor (default 0)
     BENCH_SEARCH_PROFILE  1: one more run of the slowest query under cProfile; prints the costliest
                           functions and the SQL statements that took the most time in total
@@ -50,14 +52,19 @@ import io
 import os
 import pstats
 import random
+import signal
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.test import override_settings
 from modelsearch.backends import get_search_backend
 from modelsearch.conf import get_app_config
 
@@ -103,6 +110,7 @@ REPEAT = max(1, env_int("BENCH_SEARCH_REPEAT", 5))
 REUSE = os.environ.get("BENCH_SEARCH_REUSE", "0") == "1"
 EXPLAIN = os.environ.get("BENCH_SEARCH_EXPLAIN", "0") == "1"
 PROFILE = os.environ.get("BENCH_SEARCH_PROFILE", "0") == "1"
+WORKERS = env_int("BENCH_SEARCH_WORKERS", 2)
 
 TARGET_INDEX_RATE = 2_000
 TARGET_P95_MS = 200
@@ -731,14 +739,122 @@ def analyze():
 # 1. Indexing ------------------------------------------------------------------------------------------
 
 
+def indexing_workers():
+    """db_worker processes for the indexing step: PostgreSQL only (the SQLite test database is in memory)."""
+    return WORKERS if connection.vendor == "postgresql" else 0
+
+
+def catalogue_ids(model):
+    archive_ids = list(bench_archives().values_list("pk", flat=True))
+    return list(model.objects.filter(archive_id__in=archive_ids).order_by("pk").values_list("pk", flat=True))
+
+
+def index_with_workers(database_url, folder):
+    """Queue ``index_records`` for every chunk of the catalogue and let WORKERS db_worker processes run them.
+
+    The time of each model (and of all) runs from the first of its tasks started to the last finished,
+    as the task results record it: the workers' start-up is not counted.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    from search.tasks import index_records
+
+    RESULTS["index_how"] = (
+        f"index_records tasks, {INDEX_CHUNK:,} ids each, run by {WORKERS} db_worker processes"
+    )
+    queued = {}
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        for model in (Fonds, Series, RecordFile, Document):
+            ids = catalogue_ids(model)
+            queued[model] = (
+                len(ids),
+                [
+                    index_records.enqueue(model._meta.label, ids[start : start + INDEX_CHUNK]).id
+                    for start in range(0, len(ids), INDEX_CHUNK)
+                ],
+            )
+    every_task = [task_id for _count, task_ids in queued.values() for task_id in task_ids]
+    workers = start_index_workers(database_url, folder)
+    try:
+        wait_for_tasks(DBTaskResult.objects.filter(id__in=every_task), folder)
+    finally:
+        stop_index_workers(workers)
+    figures = []
+    for model, (count, task_ids) in queued.items():
+        tasks = DBTaskResult.objects.filter(id__in=task_ids)
+        figures.append((model, count, sum(tasks.values_list("return_value", flat=True)), span_seconds(tasks)))
+    RESULTS["index_seconds"] = span_seconds(DBTaskResult.objects.filter(id__in=every_task))
+    return figures
+
+
+def span_seconds(tasks):
+    from django.db.models import Max, Min
+
+    span = tasks.aggregate(first=Min("started_at"), last=Max("finished_at"))
+    if span["first"] is None:
+        return 0.0
+    return (span["last"] - span["first"]).total_seconds()
+
+
+def start_index_workers(database_url, folder):
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "archivecms.settings.test_worker",
+        "DATABASE_URL": database_url,
+        "TEST_STORAGE_DIR": str(folder),
+    }
+    workers = []
+    for number in range(WORKERS):
+        log = open(folder / f"worker-{number}.log", "wb")  # noqa: SIM115
+        command = [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--no-startup-delay",
+            "--no-reload",
+            "--interval",
+            "0.1",
+        ]
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=log)  # noqa: S603
+        workers.append((process, log))
+    return workers
+
+
+def stop_index_workers(workers):
+    for process, _log in workers:
+        process.send_signal(signal.SIGTERM)
+    for process, log in workers:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_for_tasks(tasks, folder):
+    from django_tasks.base import TaskResultStatus
+
+    last_report = time.monotonic()
+    while True:
+        waiting = tasks.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).count()
+        if not waiting:
+            break
+        if time.monotonic() - last_report > 60:
+            print(f"  … {waiting:,} index_records tasks still waiting", flush=True)
+            last_report = time.monotonic()
+        time.sleep(0.5)
+    failed = tasks.filter(status=TaskResultStatus.FAILED)
+    if failed.exists():
+        logs = "\n".join(path.read_text(errors="replace")[-2000:] for path in folder.glob("*.log"))
+        pytest.fail(f"{failed.count()} index_records tasks failed: {failed.first().traceback}\n{logs}")
+
+
 def index_everything():
     """Index every record of the catalogue through ``index_ids``, chunk by chunk; per-model figures."""
     figures = []
-    archive_ids = list(bench_archives().values_list("pk", flat=True))
+    RESULTS["index_how"] = f"search.indexing.index_ids in this process, {INDEX_CHUNK:,} ids per chunk"
     for model in (Fonds, Series, RecordFile, Document):
-        ids = list(
-            model.objects.filter(archive_id__in=archive_ids).order_by("pk").values_list("pk", flat=True)
-        )
+        ids = catalogue_ids(model)
         started = time.perf_counter()
         indexed = 0
         for number, start in enumerate(range(0, len(ids), INDEX_CHUNK), start=1):
@@ -750,6 +866,7 @@ def index_everything():
                     f"  … indexed {indexed:,} {model._meta.verbose_name_plural} ({rate:,.0f}/s)", flush=True
                 )
         figures.append((model, len(ids), indexed, time.perf_counter() - started))
+    RESULTS["index_seconds"] = sum(seconds for *_rest, seconds in figures)
     return figures
 
 
@@ -1022,11 +1139,15 @@ def report():
     print_report()
 
 
-def test_indexing_rate(catalogue, django_db_blocker):
+def test_indexing_rate(catalogue, django_db_blocker, other_process_database, tmp_path):
     if catalogue:
         pytest.skip(reason="BENCH_SEARCH_REUSE=1: the index of the previous run is reused")
     with django_db_blocker.unblock():
-        figures = index_everything()
+        if indexing_workers():
+            with other_process_database(tmp_path) as database_url:
+                figures = index_with_workers(database_url, tmp_path)
+        else:
+            figures = index_everything()
         analyze()
         RESULTS["index"] = figures
         RESULTS["index_mb"] = index_size_mb()
@@ -1107,13 +1228,13 @@ def index_lines(width):
     figures = RESULTS.get("index")
     if not figures:
         return []
-    lines = ["-" * width, f"1. Indexing through search.indexing.index_ids, {INDEX_CHUNK:,} ids per chunk"]
+    lines = ["-" * width, f"1. Indexing: {RESULTS['index_how']}"]
     for model, _count, indexed, seconds in figures:
         rate = indexed / seconds if seconds else 0
         name = str(model._meta.verbose_name_plural)
         lines.append(f"   {name:<20}{indexed:>12,} records {seconds:>9.1f} s {rate:>10,.0f} records/s")
     total = sum(indexed for _model, _count, indexed, _seconds in figures)
-    seconds = sum(seconds for *_rest, seconds in figures)
+    seconds = RESULTS["index_seconds"]
     rate = total / seconds if seconds else 0
     lines.append(
         f"   {'all records':<20}{total:>12,} records {seconds:>9.1f} s {rate:>10,.0f} records/s"
