@@ -105,6 +105,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 
+
+def postgres_session_settings(database):
+    """``database`` with the session settings of ``DATABASE_OPTIONS`` when it is PostgreSQL.
+
+    The default turns JIT compilation off: the search's statements over a million records are
+    estimated costly enough to be compiled, and compiling them took longer (50–80 ms each) than it
+    saved. Behind a pooler that refuses start-up options, set ``DATABASE_OPTIONS=`` (empty) and
+    ``ALTER DATABASE … SET jit = off`` instead.
+    """
+    options = os.environ.get("DATABASE_OPTIONS", "-c jit=off").strip()
+    if database["ENGINE"] == "django.db.backends.postgresql" and options:
+        database.setdefault("OPTIONS", {})["options"] = options
+    return database
+
+
+postgres_session_settings(DATABASES["default"])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's four validators with Vietnamese messages (archivecms/security/passwords.py).

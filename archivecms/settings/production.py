@@ -37,11 +37,10 @@ ALLOWED_HOSTS = [host.strip() for host in _require("ALLOWED_HOSTS").split(",") i
 CSRF_TRUSTED_ORIGINS = [
     origin.strip() for origin in _require("CSRF_TRUSTED_ORIGINS").split(",") if origin.strip()
 ]
-DATABASES = {
-    "default": dj_database_url.parse(
-        _require("DATABASE_URL"), conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
-    )
-}
+_database = dj_database_url.parse(
+    _require("DATABASE_URL"), conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+)
+DATABASES = {"default": postgres_session_settings(_database)}
 
 
 def _flag(name, default):

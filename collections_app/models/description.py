@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models, transaction
+from django.db.models import Q
 from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -494,6 +495,15 @@ class RecordFile(index.Indexed, RecordDescription):
         index.FilterField("start_year"),
     ]
 
+    # Kept by the database, so that the search tells records with content (whose reading the access
+    # rules govern) without reading the texts.
+    has_content = models.GeneratedField(
+        expression=~Q(ocr_text=""),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("có nội dung"),
+    )
+
     class Meta:
         verbose_name = _("hồ sơ")
         verbose_name_plural = _("hồ sơ")
@@ -680,6 +690,15 @@ class Document(index.Indexed, RecordDescription):
         index.FilterField("issued_year"),
         index.FilterField("kind"),
     ]
+
+    # Kept by the database, so that the search tells records with content (whose reading the access
+    # rules govern) without reading the texts.
+    has_content = models.GeneratedField(
+        expression=~Q(ocr_text="") | ~Q(full_text=""),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("có nội dung"),
+    )
 
     class Meta:
         verbose_name = _("tài liệu")

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 
 from collections_app.factories import DocumentFactory, FondsFactory, RecordFileFactory, SeriesFactory
@@ -97,7 +98,7 @@ def read_production_settings(extra_env):
         "print(json.dumps({name: getattr(p, name, None) for name in ["
         "'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_HSTS_PRELOAD', "
         "'SECURE_SSL_REDIRECT', 'SECURE_PROXY_SSL_HEADER', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
-        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_AGE', 'TRUSTED_PROXY_COUNT', 'DEBUG']}))"
+        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_AGE', 'TRUSTED_PROXY_COUNT', 'DEBUG', 'DATABASES']}))"
     )
     env = {
         **os.environ,
@@ -140,3 +141,20 @@ def test_production_settings_follow_the_environment():
     assert production["SECURE_HSTS_PRELOAD"] is False
     assert production["TRUSTED_PROXY_COUNT"] == 0
     assert production["SECURE_PROXY_SSL_HEADER"] is None
+
+
+def test_production_postgres_sessions_run_without_jit_unless_told_otherwise():
+    url = {"DATABASE_URL": "postgres://kho:secret@db.example.vn:5432/kho"}
+    default = read_production_settings(url)["DATABASES"]["default"]
+    assert default["OPTIONS"]["options"] == "-c jit=off"
+    behind_pooler = read_production_settings({**url, "DATABASE_OPTIONS": ""})["DATABASES"]["default"]
+    assert "options" not in behind_pooler.get("OPTIONS", {})
+
+
+@pytest.mark.django_db
+def test_the_database_session_has_jit_off_on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no JIT")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
