@@ -8,7 +8,8 @@ found through words of that content: the index holds metadata and content togeth
 whose content SQL cannot show readable (``access.content_readable_condition``) come back apart, are
 checked against their metadata and, where an opening rule may apply, ``access.can_view_content``,
 and count in the results, the count and the facets only when their metadata explains the match or
-their content is readable after all.
+their content is readable after all. Exclusions (``-từ``) follow the same rule: only a mention the
+user may read leaves a record out.
 
 Ranking: the backend's relevance, then a second look at the best candidates of each level
 (``ranking.bonus``): the document whose number was typed first, then records whose title holds the
@@ -141,11 +142,13 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
     if query.has_exclusions:
         hits, check_exclusion = _without_excluded(user, level, base, hits, positive, query, may_open)
     found = level_scan.scan(level, hits, depth, _unreadable(user, level), may_open, check_exclusion)
-    to_check = [found.pk for found in found.candidates if found.flag & level_scan.CHECK_MATCH]
+    candidates = found.candidates
+    to_check = [candidate.pk for candidate in candidates if candidate.flag & level_scan.CHECK_MATCH]
     left_out = _hidden(user, level, to_check, query.matches_text)
-    mentioning = [found.pk for found in found.candidates if found.flag & level_scan.CHECK_EXCLUSION]
+    mentioning = [candidate.pk for candidate in candidates if candidate.flag & level_scan.CHECK_EXCLUSION]
+    # A mention of an excluded word that the user may read after all excludes the record.
     left_out |= set(mentioning) - _hidden(user, level, mentioning, query.mentions_excluded)
-    found.admit([candidate for candidate in found.candidates if candidate.pk not in left_out])
+    found.admit([candidate for candidate in candidates if candidate.pk not in left_out])
     return found
 
 

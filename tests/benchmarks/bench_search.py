@@ -730,7 +730,8 @@ def delete_catalogue():
 def analyze():
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for model in (Fonds, Series, RecordFile, Document, index_entry_model(), DigitalObject):
+            links = (RecordFile.categories.through, Document.categories.through)
+            for model in (Fonds, Series, RecordFile, Document, index_entry_model(), DigitalObject, *links):
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         else:
             cursor.execute("ANALYZE")

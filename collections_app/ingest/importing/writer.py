@@ -414,7 +414,8 @@ class TableLayout:
 
     def __init__(self, model):
         self.table = model._meta.db_table
-        fields = model._meta.concrete_fields
+        # Generated columns (``has_content``) are the database's to write.
+        fields = [field for field in model._meta.concrete_fields if not field.generated]
         quote = connection.ops.quote_name
         self.copy_sql = (
             f"COPY {quote(self.table)} ({', '.join(quote(field.column) for field in fields)}) FROM STDIN"
