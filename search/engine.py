@@ -200,7 +200,7 @@ def _unreadable(user, level):
     readable = access.content_readable_condition(user, level.model)
     if readable is None:
         return None
-    return level_scan.unreadable_condition(level, readable)
+    return level_scan.unreadable_condition(readable)
 
 
 def _hidden(user, level, ids, in_metadata):

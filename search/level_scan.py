@@ -200,6 +200,6 @@ def _categories_of(level, ids):
     return Counter(through.objects.filter(**{f"{column}__in": ids}).values_list("category_id", flat=True))
 
 
-def unreadable_condition(level, readable):
+def unreadable_condition(readable):
     """The condition marking candidates: content present, and not readable by SQL's reckoning."""
     return Q(has_content=True) & ~readable

@@ -9,9 +9,11 @@ notations (``1234/QĐ-UBND``, ``56/TTr-STNMT``), copies of central documents (``
 issued 1976–2025; a category per record; 90 % open, 7 % conditional not yet open, 3 % secret, 5 %
 drafts; about 10 % with a scan (a ``DigitalObject`` and its pages) and a few hundred words of OCR text.
 
-1. Indexing: every fonds, series, file and document goes through ``search.indexing.index_ids`` in
-   chunks of ``INDEX_CHUNK`` ids, each chunk in its own transaction, as the ``index_records`` task
-   runs them. Prints records/s. Target ≥ 2,000/s.
+1. Indexing: every fonds, series, file and document, in chunks of ``INDEX_CHUNK`` ids. On PostgreSQL
+   as production indexes: an ``index_records`` task per chunk in the database task queue, run by
+   BENCH_SEARCH_WORKERS ``db_worker`` processes. On SQLite (in memory, out of other processes' reach)
+   or with BENCH_SEARCH_WORKERS=0: ``search.indexing.index_ids`` in this process, each chunk in its
+   own transaction. Prints records/s. Target ≥ 2,000/s.
 2. Queries: 30 representative queries (accented, unaccented, old tone placement, document numbers,
    symbols, reference codes, phrases, exclusions, former place names, common and rare words, OCR-only
    words, with and without a year or archive filter) through

@@ -10,7 +10,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from collections_app.factories import DocumentFactory, staff_user
+from collections_app.factories import DocumentFactory, RecordFileFactory, staff_user
 from collections_app.models import Role
 from collections_app.vocabularies import AccessRegime, PublicationStatus
 
@@ -240,3 +240,20 @@ def test_many_closed_matches_leave_the_open_ones_ranked_and_counted(client, dong
     assert [(entry["value"], entry["count"]) for entry in data["facets"]["digitized"]] == [("no", 3)]
     assert sum(entry["count"] for entry in data["facets"]["fonds"]) == 3
     assert all(doc.reference_code not in str(data) for doc in closed)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("factory", [DocumentFactory, RecordFileFactory])
+def test_each_content_field_marks_a_record_as_holding_content(factory):
+    """The search tells closed content by ``has_content``: every content field must set it."""
+    empty = factory()
+    empty.refresh_from_db()
+    assert empty.has_content is False
+    for name in factory._meta.model.search_content_fields:
+        record = factory(**{name: "Nội dung bản quét"})
+        record.refresh_from_db()
+        assert record.has_content is True, name
+        setattr(record, name, "")
+        record.save()
+        record.refresh_from_db()
+        assert record.has_content is False, name
