@@ -338,6 +338,19 @@ def content_restriction(user, record):
     return "restricted"
 
 
+# The ancestors ``parents_of`` walks, per model, as ``select_related`` paths.
+_PARENT_PATHS = {
+    "Document": ("file__series__fonds", "file__fonds"),
+    "RecordFile": ("series__fonds", "fonds"),
+    "Series": ("fonds",),
+}
+
+
+def with_parents(queryset):
+    """``queryset`` fetching the ancestors the checks of one record read, in the same query."""
+    return queryset.select_related(*_PARENT_PATHS.get(queryset.model.__name__, ()))
+
+
 def parents_of(record):
     """The ancestors of a record, nearest first (file, series, fonds)."""
     chain = []

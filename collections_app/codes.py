@@ -5,13 +5,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from . import access
 from .models import DESCRIPTION_MODELS, AliasReason, Document, RecordFile, ReferenceAlias
 
 
 def find_by_reference_code(code):
     """The record whose current reference code is ``code``, or None."""
     for model in DESCRIPTION_MODELS:
-        record = model.objects.filter(reference_code=code).first()
+        record = access.with_parents(model.objects.filter(reference_code=code)).first()
         if record is not None:
             return record
     return None
@@ -26,7 +27,7 @@ def resolve_reference(code):
     if alias is None:
         return None, False
     model = alias.content_type.model_class()
-    return model.objects.filter(pk=alias.object_id).first(), True
+    return access.with_parents(model.objects.filter(pk=alias.object_id)).first(), True
 
 
 def reference_code_owner(code):
