@@ -30,9 +30,7 @@ Environment:
 
 import io
 import os
-import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -109,34 +107,12 @@ def run_reference(pages_dir):
     )
 
 
-def start_workers(database_url, storage_dir, log_dir):
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "archivecms.settings.test_worker",
+def worker_environment(database_url, storage_dir):
+    return {
         "DATABASE_URL": database_url,
         "TEST_STORAGE_DIR": str(storage_dir),
         **{name: str(value) for name, value in WORKER_SETTINGS.items()},
     }
-    workers = []
-    for number in range(WORKERS):
-        log = open(log_dir / f"worker-{number}.log", "wb")  # noqa: SIM115
-        command = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"]
-        process = subprocess.Popen(  # noqa: S603
-            [*command, "--interval", "0.1"], cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=log
-        )
-        workers.append((process, log))
-    return workers
-
-
-def stop_workers(workers):
-    for process, _log in workers:
-        process.send_signal(signal.SIGTERM)
-    for process, log in workers:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def scans_for(shape, pages_dir):
@@ -174,7 +150,7 @@ def wait_for_stages(ids, started, timeout, log_dir):
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_pipeline_with_db_workers(
-    shape, pages_dir, django_db_setup, django_db_blocker, tmp_path, other_process_database
+    shape, pages_dir, django_db_setup, django_db_blocker, tmp_path, other_process_database, db_workers
 ):
     from django_tasks_db.models import DBTaskResult
 
@@ -201,8 +177,7 @@ def test_pipeline_with_db_workers(
         ]
         # The reference right before, in the same conditions: the ratio is what counts.
         run_reference(pages_dir)
-        workers = start_workers(database_url, storage_dir, tmp_path)
-        try:
+        with db_workers(WORKERS, worker_environment(database_url, storage_dir), tmp_path):
             time.sleep(4)  # the workers' start-up (Django set-up) is not part of the measurement
             started = time.monotonic()
             for digital_object in scans:
@@ -210,8 +185,6 @@ def test_pipeline_with_db_workers(
             text_seconds, done_seconds = wait_for_stages(
                 [scan.pk for scan in scans], started, timeout=60 * PAGES, log_dir=tmp_path
             )
-        finally:
-            stop_workers(workers)
         failed = DigitalObject.objects.filter(
             pk__in=[scan.pk for scan in scans], state=ProcessingState.FAILED
         )

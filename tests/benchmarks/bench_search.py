@@ -54,15 +54,11 @@ import io
 import os
 import pstats
 import random
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -752,7 +748,7 @@ def catalogue_ids(model):
     return list(model.objects.filter(archive_id__in=archive_ids).order_by("pk").values_list("pk", flat=True))
 
 
-def index_with_workers(database_url, folder):
+def index_with_workers(database_url, folder, db_workers):
     """Queue ``index_records`` for every chunk of the catalogue and let WORKERS db_worker processes run them.
 
     The time of each model (and of all) runs from the first of its tasks started to the last finished,
@@ -777,11 +773,9 @@ def index_with_workers(database_url, folder):
                 ],
             )
     every_task = [task_id for _count, task_ids in queued.values() for task_id in task_ids]
-    workers = start_index_workers(database_url, folder)
-    try:
+    environment = {"DATABASE_URL": database_url, "TEST_STORAGE_DIR": str(folder)}
+    with db_workers(WORKERS, environment, folder):
         wait_for_tasks(DBTaskResult.objects.filter(id__in=every_task), folder)
-    finally:
-        stop_index_workers(workers)
     figures = []
     for model, (count, task_ids) in queued.items():
         tasks = DBTaskResult.objects.filter(id__in=task_ids)
@@ -797,41 +791,6 @@ def span_seconds(tasks):
     if span["first"] is None:
         return 0.0
     return (span["last"] - span["first"]).total_seconds()
-
-
-def start_index_workers(database_url, folder):
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "archivecms.settings.test_worker",
-        "DATABASE_URL": database_url,
-        "TEST_STORAGE_DIR": str(folder),
-    }
-    workers = []
-    for number in range(WORKERS):
-        log = open(folder / f"worker-{number}.log", "wb")  # noqa: SIM115
-        command = [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--no-startup-delay",
-            "--no-reload",
-            "--interval",
-            "0.1",
-        ]
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=log)  # noqa: S603
-        workers.append((process, log))
-    return workers
-
-
-def stop_index_workers(workers):
-    for process, _log in workers:
-        process.send_signal(signal.SIGTERM)
-    for process, log in workers:
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def wait_for_tasks(tasks, folder):
@@ -1142,13 +1101,13 @@ def report():
     print_report()
 
 
-def test_indexing_rate(catalogue, django_db_blocker, other_process_database, tmp_path):
+def test_indexing_rate(catalogue, django_db_blocker, other_process_database, db_workers, tmp_path):
     if catalogue:
         pytest.skip(reason="BENCH_SEARCH_REUSE=1: the index of the previous run is reused")
     with django_db_blocker.unblock():
         if indexing_workers():
             with other_process_database(tmp_path) as database_url:
-                figures = index_with_workers(database_url, tmp_path)
+                figures = index_with_workers(database_url, tmp_path, db_workers)
         else:
             figures = index_everything()
         analyze()

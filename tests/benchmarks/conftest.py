@@ -5,6 +5,11 @@ The default run ignores this folder (pyproject ``--ignore=tests/benchmarks``) an
 when the benchmarks folder (or a file in it) is named on the command line.
 """
 
+import os
+import signal
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,3 +75,43 @@ def django_db_setup(
     if not django_db_keepdb:
         with django_db_blocker.unblock():
             teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture
+def db_workers():
+    """``with db_workers(count, environment, log_dir):`` runs that many ``manage.py db_worker`` processes.
+
+    They use ``archivecms.settings.test_worker`` and ``environment`` (the database URL, the storage
+    folder, settings), log into ``log_dir``, and are stopped (SIGTERM, then killed) on leaving.
+    """
+    return running_db_workers
+
+
+@contextmanager
+def running_db_workers(count, environment, log_dir, interval=0.1):
+    from django.conf import settings
+
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "archivecms.settings.test_worker", **environment}
+    command = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"]
+    workers = []
+    try:
+        for number in range(count):
+            log = open(Path(log_dir) / f"worker-{number}.log", "wb")  # noqa: SIM115
+            process = subprocess.Popen(  # noqa: S603 - our own manage.py, fixed arguments
+                [*command, "--interval", str(interval)],
+                cwd=settings.BASE_DIR,
+                env=environment,
+                stdout=log,
+                stderr=log,
+            )
+            workers.append((process, log))
+        yield workers
+    finally:
+        for process, _log in workers:
+            process.send_signal(signal.SIGTERM)
+        for process, log in workers:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
