@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -15,7 +16,7 @@ from wagtail.search.models import IndexEntry
 
 from collections_app.factories import DocumentFactory, FondsFactory, ScanPageFactory, staff_user
 from collections_app.ingest.text import set_page_text
-from collections_app.models import Document, Role
+from collections_app.models import Document, Fonds, RecordFile, Role, Series
 from search.tasks import index_records
 
 
@@ -112,3 +113,18 @@ def test_the_upgrade_queues_a_new_indexing_of_every_file_and_document(db, dong_n
     labels = {task.args_kwargs["args"][0]: task.args_kwargs["args"][1] for task in queued}
     assert set(labels["collections_app.Document"]) == {document.pk for document in documents}
     assert set(labels["collections_app.RecordFile"]) == {document.file_id for document in documents}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's partial GIN indexes")
+@pytest.mark.parametrize("model", [Fonds, Series, RecordFile])
+def test_each_description_level_has_a_body_index_of_its_own_entries(db, model):
+    """A level's words are looked up in its own index, not among the million documents' entries."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexname = %s",
+            [IndexEntry._meta.db_table, f"search_body_{model._meta.model_name}"],
+        )
+        (definition,) = cursor.fetchone()
+    content_type = ContentType.objects.get_for_model(model).pk
+    assert "USING gin (body)" in definition
+    assert definition.endswith(f"WHERE (content_type_id = {content_type})")
