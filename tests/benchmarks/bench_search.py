@@ -62,7 +62,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.test import override_settings
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from modelsearch.backends import get_search_backend
 from modelsearch.conf import get_app_config
 
@@ -86,6 +89,7 @@ from search.engine import search_records
 from search.filters import SearchFilters
 from search.indexing import INDEX_CHUNK, index_ids
 from search.query import parse
+from search.tasks import index_records
 
 pytestmark = pytest.mark.benchmark
 
@@ -754,10 +758,6 @@ def index_with_workers(database_url, folder, db_workers):
     The time of each model (and of all) runs from the first of its tasks started to the last finished,
     as the task results record it: the workers' start-up is not counted.
     """
-    from django_tasks_db.models import DBTaskResult
-
-    from search.tasks import index_records
-
     RESULTS["index_how"] = (
         f"index_records tasks, {INDEX_CHUNK:,} ids each, run by {WORKERS} db_worker processes"
     )
@@ -785,8 +785,6 @@ def index_with_workers(database_url, folder, db_workers):
 
 
 def span_seconds(tasks):
-    from django.db.models import Max, Min
-
     span = tasks.aggregate(first=Min("started_at"), last=Max("finished_at"))
     if span["first"] is None:
         return 0.0
@@ -794,8 +792,6 @@ def span_seconds(tasks):
 
 
 def wait_for_tasks(tasks, folder):
-    from django_tasks.base import TaskResultStatus
-
     last_report = time.monotonic()
     while True:
         waiting = tasks.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).count()
