@@ -152,9 +152,8 @@ def test_production_postgres_sessions_run_without_jit_unless_told_otherwise():
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no JIT")
 def test_the_database_session_has_jit_off_on_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no JIT")
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
