@@ -137,11 +137,14 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
         return level_scan.scan(level, base.annotate(**{SCORE: _zero()}), depth)
     positive = query.plain_words_query() if fallback else query.backend_query()
     hits = matching(base, positive)
+    unreadable = _unreadable(user, level)
     may_open = access.rules_may_open_condition(level.model) if level.content_fields else None
     check_exclusion = None
     if query.has_exclusions:
-        hits, check_exclusion = _without_excluded(user, level, base, hits, positive, query, may_open)
-    found = level_scan.scan(level, hits, depth, _unreadable(user, level), may_open, check_exclusion)
+        hits, check_exclusion = _without_excluded(
+            user, level, base, hits, positive, query, unreadable, may_open
+        )
+    found = level_scan.scan(level, hits, depth, unreadable, may_open, check_exclusion)
     candidates = found.candidates
     to_check = [candidate.pk for candidate in candidates if candidate.flag & level_scan.CHECK_MATCH]
     left_out = _hidden(user, level, to_check, query.matches_text)
@@ -152,7 +155,7 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
     return found
 
 
-def _without_excluded(user, level, base, hits, positive, query, may_open):
+def _without_excluded(user, level, base, hits, positive, query, unreadable, may_open):
     """``hits`` less the records whose readable text mentions an excluded word, and the condition of
     those still to check in Python (or None).
 
@@ -162,10 +165,9 @@ def _without_excluded(user, level, base, hits, positive, query, may_open):
     """
     conditions = mention_conditions(hits, query.excluded_query())
     if conditions is None:
-        return _without_excluded_by_reading(user, level, base, hits, positive, query), None
+        return _without_excluded_by_reading(user, level, base, hits, positive, query, unreadable), None
     anywhere, in_description = conditions
     hits = hits.alias(_mentions_excluded=anywhere, _describes_excluded=in_description)
-    unreadable = _unreadable(user, level)
     if unreadable is None:
         return hits.filter(_mentions_excluded=False), None
     closed_mention = unreadable & Q(_describes_excluded=False)
@@ -180,10 +182,9 @@ def _without_excluded(user, level, base, hits, positive, query, may_open):
     return hits, Q(_exclusion=CHECK)
 
 
-def _without_excluded_by_reading(user, level, base, hits, positive, query):
+def _without_excluded_by_reading(user, level, base, hits, positive, query, unreadable):
     """``hits`` less the records whose readable text mentions an excluded word, found by reading them."""
     mentioning = matching(base, And([positive, query.excluded_query()]))
-    unreadable = _unreadable(user, level)
     candidates = []
     if unreadable is not None:
         candidates = list(mentioning.filter(unreadable).values_list("pk", flat=True))
