@@ -8,6 +8,7 @@ categories, the scans): that check exists for backends that copy the filter fiel
 index (Elasticsearch, OpenSearch); it is skipped here on purpose.
 """
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from modelsearch.backends import get_search_backend
 
@@ -61,7 +62,16 @@ def evaluate(build):
     """
     try:
         with transaction.atomic():
+            size_working_memory()
             return build(fallback=False)
     except DatabaseError:
         with transaction.atomic():
+            size_working_memory()
             return build(fallback=True)
+
+
+def size_working_memory():
+    """On PostgreSQL, ``SEARCH_WORK_MEM`` for the statements of the current transaction only."""
+    if connection.vendor == "postgresql" and settings.SEARCH_WORK_MEM:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SEARCH_WORK_MEM])

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Environment-specific files import from here."""
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -185,6 +186,17 @@ if os.environ.get("SEARCH_URL"):
         "INDEX_PREFIX": os.environ.get("SEARCH_INDEX", "khoLuuTru").lower() + "_",
         "TIMEOUT": 10,
     }
+
+# PostgreSQL: the working memory of the search's statements (``SET LOCAL``, for them only). With the
+# server's default 4 MB a broad query's bitmap of matches turns lossy, every row of the lossy pages is
+# matched again, and its hash joins spill to disk. Empty: the server's setting.
+SEARCH_WORK_MEM = os.environ.get("SEARCH_WORK_MEM", "32MB").strip()
+if SEARCH_WORK_MEM and not re.fullmatch(r"[1-9][0-9]*\s*(kB|MB|GB)", SEARCH_WORK_MEM):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"SEARCH_WORK_MEM={SEARCH_WORK_MEM!r}: give a size in kB, MB or GB (e.g. 32MB), or leave it empty."
+    )
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

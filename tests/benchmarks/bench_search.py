@@ -24,8 +24,9 @@ drafts; about 10 % with a scan (a ``DigitalObject`` and its pages) and a few hun
    (the 20 best ids and the count of matches): PostgreSQL ``to_tsquery`` with the backend's own text
    search configuration on the index entries' ``body`` ranked by ``ts_rank``; SQLite FTS5
    ``MATCH`` on the FTS5 table (``<index table>_fts``: title, body) ranked by ``bm25``. No access rules, no
-   filters, no facets, no snippets: what the database alone needs to find the words. Prints the
-   ratio engine / floor per query and overall.
+   filters, no facets, no snippets: what the database alone needs to find the words. On PostgreSQL
+   both run with the search's working memory (``SEARCH_WORK_MEM``). Prints the ratio engine / floor
+   per query and overall.
 
 PASS/FAIL is printed, never asserted: the test fails only when indexing loses records or a query
 errors. Run (see README.md in this folder)::
@@ -59,6 +60,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -85,6 +87,7 @@ from collections_app.models import (
 )
 from collections_app.models.digital import ProcessingState
 from collections_app.vocabularies import AccessRegime, PublicationStatus
+from search.backend import size_working_memory
 from search.engine import search_records
 from search.filters import SearchFilters
 from search.indexing import INDEX_CHUNK, index_ids
@@ -970,8 +973,10 @@ def sqlite_floor(parsed):
 
 
 def run_floor(statements):
+    """The statements with the search's own working memory (``SEARCH_WORK_MEM``), as the engine has."""
     results = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        size_working_memory()
         for sql, params in statements:
             cursor.execute(sql, params)
             results.append(cursor.fetchall())
@@ -1136,7 +1141,12 @@ def database_label():
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
-        return f"PostgreSQL {version} (database {connection.settings_dict['NAME']})"
+            cursor.execute("SHOW shared_buffers")
+            shared_buffers = cursor.fetchone()[0]
+        name = connection.settings_dict["NAME"]
+        work_mem = settings.SEARCH_WORK_MEM or "server default"
+        memory = f"shared_buffers {shared_buffers}, search work_mem {work_mem}"
+        return f"PostgreSQL {version} (database {name}; {memory})"
     with connection.cursor() as cursor:
         cursor.execute("SELECT sqlite_version()")
         version = cursor.fetchone()[0]

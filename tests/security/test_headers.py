@@ -98,7 +98,8 @@ def read_production_settings(extra_env):
         "print(json.dumps({name: getattr(p, name, None) for name in ["
         "'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_HSTS_PRELOAD', "
         "'SECURE_SSL_REDIRECT', 'SECURE_PROXY_SSL_HEADER', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
-        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_AGE', 'TRUSTED_PROXY_COUNT', 'DEBUG', 'DATABASES']}))"
+        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_AGE', 'TRUSTED_PROXY_COUNT', 'DEBUG', 'DATABASES', "
+        "'SEARCH_WORK_MEM']}))"
     )
     env = {
         **os.environ,
@@ -149,6 +150,18 @@ def test_production_postgres_sessions_run_without_jit_unless_told_otherwise():
     assert default["OPTIONS"]["options"] == "-c jit=off"
     behind_pooler = read_production_settings({**url, "DATABASE_OPTIONS": ""})["DATABASES"]["default"]
     assert "options" not in behind_pooler.get("OPTIONS", {})
+
+
+def test_production_search_working_memory_follows_the_environment():
+    assert read_production_settings({})["SEARCH_WORK_MEM"] == "32MB"
+    assert read_production_settings({"SEARCH_WORK_MEM": "128MB"})["SEARCH_WORK_MEM"] == "128MB"
+    assert read_production_settings({"SEARCH_WORK_MEM": ""})["SEARCH_WORK_MEM"] == ""
+
+
+def test_production_refuses_a_search_working_memory_that_is_no_size():
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        read_production_settings({"SEARCH_WORK_MEM": "lots"})
+    assert "SEARCH_WORK_MEM='lots': give a size in kB, MB or GB" in refused.value.stderr
 
 
 @pytest.mark.django_db
