@@ -672,6 +672,9 @@ class Document(index.Indexed, RecordDescription):
 
     # The record's own text, as opposed to its description (search weighs and guards them apart).
     search_content_fields = ("ocr_text", "full_text")
+    # Most index entries are documents: on SQLite, dropping the other levels' few matches by content
+    # type costs less than asking the full-text index for the level's word (search.backends.sqlite).
+    search_by_level_word = False
     search_fields = [
         index.SearchField("title", boost=2),
         index.SearchField("search_identifiers", boost=2),

@@ -1,4 +1,11 @@
-"""The SQLite (FTS5) backend with folded text; see ``search.backends.folded``."""
+"""The SQLite (FTS5) backend with folded text; see ``search.backends.folded``.
+
+One FTS5 table holds every level (fonds, series, files, documents, pages). A search of the fonds
+would read the matches of the two hundred thousand documents too, to drop them by content type. So
+every entry's body ends with the word of its level (``level_word``) and each level's match asks for
+it as well: FTS5 then reads the fonds' own matches. A model whose entries are most of the index
+(``search_by_level_word = False``: the documents) is matched without it.
+"""
 
 from django.db import transaction
 from django.db.models import F
@@ -8,6 +15,33 @@ from modelsearch.query import MatchAll, Not
 from modelsearch.utils import get_content_type_pk
 
 from .folded import CachedTitleNorm, EntryText, FoldingCompilerMixin
+
+LEVEL_WORD_PREFIX = "kholevel"
+
+
+def level_word(model):
+    """The word that the index entries of ``model`` and of its subclasses (pages) carry in their body."""
+    roots = [parent for parent in model._meta.get_parent_list() if not parent._meta.parents]
+    root = roots[0] if roots else model
+    return f"{LEVEL_WORD_PREFIX}{root._meta.model_name}"
+
+
+class LevelMatchExpression(MatchExpression):
+    """``MATCH`` of the query within the entries of one level (see ``level_word``)."""
+
+    def __init__(self, columns, query, model):
+        super().__init__(columns, query)
+        self.word = level_word(model)
+
+    def as_sql(self, compiler, connection):
+        template, (match,) = super().as_sql(compiler, connection)
+        return template, [f'({match}) AND (body : "{self.word}")']
+
+
+def match_expression(columns, query, model):
+    if getattr(model, "search_by_level_word", True):
+        return LevelMatchExpression(columns, query, model)
+    return MatchExpression(columns, query)
 
 
 class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):
@@ -22,6 +56,7 @@ class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):
         if not texts:
             return
         content_type = get_content_type_pk(model)
+        word = level_word(model)
         IndexEntry = modelsearch_sqlite.IndexEntry
         rows = [
             IndexEntry(
@@ -29,7 +64,7 @@ class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):
                 object_id=text.id,
                 title=text.title,
                 autocomplete=text.autocomplete,
-                body=text.body,
+                body=f"{text.body} {word}",
                 title_norm=self.title_norms.norm(text.title),
             )
             for text in texts
@@ -50,7 +85,8 @@ class JoinedMatchMixin:
 
     modelsearch scores each match with a subquery that runs the full-text match again for every
     matching record, which grows with the square of the matches (30 s for 2,000 matches). Joined,
-    SQLite runs the match once. Negated and match-all queries keep modelsearch's way.
+    SQLite runs the match once, within the level's entries. Negated and match-all queries keep
+    modelsearch's way.
     """
 
     joined_vectors = ()
@@ -60,7 +96,7 @@ class JoinedMatchMixin:
         if isinstance(normalized, (MatchAll, Not)):
             return super().search(config, start, stop, score_field=score_field)
         search_query = self.build_search_query(normalized, config=config)
-        match = MatchExpression(self.fields or self.FTS_TABLE_FIELDS, search_query)
+        match = match_expression(self.fields or self.FTS_TABLE_FIELDS, search_query, self.queryset.model)
         queryset = self.queryset.filter(match, index_entries__sqliteftsindexentry__isnull=False)
         if self.order_by_relevance and score_field is None:
             score_field = "_score"

@@ -10,7 +10,10 @@ from django.apps import apps as django_apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Value
+from django.db.models.functions import Replace
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 from wagtail.search.models import IndexEntry
 
@@ -128,3 +131,47 @@ def test_each_description_level_has_a_body_index_of_its_own_entries(db, model):
     content_type = ContentType.objects.get_for_model(model).pk
     assert "USING gin (body)" in definition
     assert definition.endswith(f"WHERE (content_type_id = {content_type})")
+
+
+def level_words():
+    return {
+        entry.content_type.model: entry.body.rsplit(" ", 1)[-1]
+        for entry in IndexEntry.objects.select_related("content_type")
+    }
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's level words (PostgreSQL: per-level indexes)"
+)
+def test_each_level_is_matched_among_its_own_entries_on_sqlite(client, dong_nai):
+    fonds = FondsFactory(archive=dong_nai, name="UBND huyện Nhơn Trạch")
+    document = DocumentFactory(
+        archive=dong_nai, file__series__fonds=fonds, file__archive=dong_nai, title="Giao đất Nhơn Trạch"
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        assert found(client, "Nhơn Trạch") >= {fonds.reference_code, document.reference_code}
+
+    words = level_words()
+    assert words["fonds"] == "kholevelfonds" and words["document"] == "kholeveldocument"
+    fonds_match = next(
+        query["sql"]
+        for query in queries
+        if 'AS "s_pk"' in query["sql"] and "collections_app_fonds" in query["sql"][:120]
+    )
+    assert 'body : "kholevelfonds"' in fonds_match
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's level words")
+def test_the_upgrade_gives_entries_written_before_their_level_word(client, dong_nai):
+    fonds = FondsFactory(archive=dong_nai, name="UBND huyện Nhơn Trạch")
+    IndexEntry.objects.update(body=Replace("body", Value(" kholevelfonds"), Value("")))
+    assert found(client, "Nhơn Trạch") == set()
+    migration = importlib.import_module("search.migrations.0004_sqlite_level_words")
+
+    migration.add_level_words(django_apps, SimpleNamespace(connection=connection))
+    migration.add_level_words(django_apps, SimpleNamespace(connection=connection))
+
+    assert found(client, "Nhơn Trạch") == {fonds.reference_code}
+    fonds_entry = IndexEntry.objects.get(content_type=ContentType.objects.get_for_model(Fonds))
+    assert fonds_entry.body.endswith(" kholevelfonds") and fonds_entry.body.count("kholevelfonds") == 1
