@@ -106,11 +106,18 @@ def _flat_fields(obj, fields):
 
 
 class EntryText:
-    """The folded title, body (per PostgreSQL weight) and autocomplete text of one object."""
+    """The folded title, body (per PostgreSQL weight) and autocomplete text of one object.
+
+    ``description`` is the title and the fields that describe the record, without its content
+    (``search_content_fields``) and without the related and extra texts, as the body's weights A to C
+    hold it on PostgreSQL; ``has_content`` tells whether any content was indexed.
+    """
 
     def __init__(self, obj, weight_of=None):
         self.id = force_str(obj.pk)
-        titles, autocomplete, body = [], [], {}
+        content_fields = getattr(obj, "search_content_fields", ())
+        titles, autocomplete, body, described = [], [], {}, []
+        self.has_content = False
         for field in _flat_fields(obj, obj.get_search_fields()):
             if isinstance(field, _RelatedText):
                 text = fold_for_index(field.text)
@@ -122,9 +129,13 @@ class EntryText:
                     continue
                 if field.field_name == "title":
                     titles.append(text)
+                    continue
+                weight = weight_of(obj, field) if weight_of else "D"
+                body.setdefault(weight, []).append(text)
+                if field.field_name in content_fields:
+                    self.has_content = True
                 else:
-                    weight = weight_of(obj, field) if weight_of else "D"
-                    body.setdefault(weight, []).append(text)
+                    described.append(text)
             elif isinstance(field, AutocompleteField):
                 text = fold_for_index(_value_text(field.get_value(obj)))
                 if text:
@@ -137,6 +148,7 @@ class EntryText:
         self.title = " ".join(titles)
         self.autocomplete = " ".join(autocomplete)
         self.body_by_weight = {weight: " ".join(texts) for weight, texts in body.items()}
+        self.description = " ".join([*titles, *described])
 
     @property
     def body(self):

@@ -5,18 +5,27 @@ would read the matches of the two hundred thousand documents too, to drop them b
 every entry's body ends with the word of its level (``level_word``) and each level's match asks for
 it as well: FTS5 then reads the fonds' own matches. A model whose entries are most of the index
 (``search_by_level_word = False``: the documents) is matched without it.
+
+A second FTS5 table (``DESCRIPTION_TABLE``, migration ``search.0005``) holds the description of each
+entry that has content (OCR text, full text): its title and descriptive fields, without the content.
+So SQL tells whether a record's description explains a match (``MatchesDescription``) as
+PostgreSQL's weights do, and the search checks in Python only the closed matches an opening rule may
+open, not every match through closed content. An entry without a description row had no content
+when it was written: its whole body describes it.
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import BooleanField, F, Func
 from modelsearch.backends.database.sqlite import sqlite as modelsearch_sqlite
 from modelsearch.backends.database.sqlite.query import MatchExpression, normalize
-from modelsearch.query import MatchAll, Not
+from modelsearch.query import And, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_content_type_pk
 
+from ..backend import DESCRIPTION_MATCH
 from .folded import CachedTitleNorm, EntryText, FoldingCompilerMixin
 
 LEVEL_WORD_PREFIX = "kholevel"
+DESCRIPTION_TABLE = "search_description_fts"
 
 
 def level_word(model):
@@ -44,12 +53,55 @@ def match_expression(columns, query, model):
     return MatchExpression(columns, query)
 
 
+def fts_query(compiler, search_query):
+    """The FTS5 query string of a compiled modelsearch query (as ``MatchExpression`` writes it)."""
+    sql, params = compiler.compile(search_query)
+    return sql % tuple(params)
+
+
+class MatchesDescription(Func):
+    """True when the query matches the entry's description, or the entry has no content."""
+
+    output_field = BooleanField()
+
+    def __init__(self, entry_id, search_query):
+        super().__init__(entry_id)
+        self.search_query = search_query
+
+    def as_sql(self, compiler, connection, **extra_context):
+        entry_sql, entry_params = compiler.compile(self.source_expressions[0])
+        table = DESCRIPTION_TABLE
+        sql = (
+            f"(NOT EXISTS (SELECT 1 FROM {table} WHERE {table}.rowid = {entry_sql}) "  # noqa: S608
+            f"OR {entry_sql} IN (SELECT rowid FROM {table} WHERE {table} MATCH %s))"
+        )
+        return sql, [*entry_params, *entry_params, fts_query(compiler, self.search_query)]
+
+
+class MatchesText(Func):
+    """True when the query matches the entry's title or body."""
+
+    output_field = BooleanField()
+
+    def __init__(self, entry_id, search_query):
+        super().__init__(entry_id)
+        self.search_query = search_query
+
+    def as_sql(self, compiler, connection, **extra_context):
+        entry_sql, entry_params = compiler.compile(self.source_expressions[0])
+        table = modelsearch_sqlite.SQLiteFTSIndexEntry._meta.db_table
+        match = f"{{title body}} : ({fts_query(compiler, self.search_query)})"
+        sql = f"({entry_sql} IN (SELECT rowid FROM {table} WHERE {table} MATCH %s))"  # noqa: S608
+        return sql, [*entry_params, match]
+
+
 class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):
     def __init__(self, backend):
         super().__init__(backend)
         self.title_norms = CachedTitleNorm(self.entries)
 
     def add_items(self, model, objs):
+        """Replace the objects' entries, with the description rows of those that have content."""
         if not model.get_search_fields():
             return
         texts = [EntryText(obj) for obj in objs]
@@ -73,7 +125,15 @@ class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):
             self.entries.filter(
                 content_type_id=content_type, object_id__in=[text.id for text in texts]
             ).delete()
-            IndexEntry._default_manager.bulk_create(rows, batch_size=500)
+            entries = IndexEntry._default_manager.bulk_create(rows, batch_size=500)
+            pairs = zip(entries, texts, strict=True)
+            descriptions = [(entry.pk, text.description) for entry, text in pairs if text.has_content]
+            if descriptions:
+                with self.write_connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {DESCRIPTION_TABLE} (rowid, description) VALUES (%s, %s)",  # noqa: S608
+                        descriptions,
+                    )
 
     def _refresh_title_norms(self, full=False):
         self.title_norms.forget()
@@ -91,6 +151,9 @@ class JoinedMatchMixin:
 
     joined_vectors = ()
 
+    def with_description_match(self, queryset, search_query):
+        return queryset
+
     def search(self, config, start, stop, score_field=None):
         normalized = normalize(self.query)
         if isinstance(normalized, (MatchAll, Not)):
@@ -98,6 +161,7 @@ class JoinedMatchMixin:
         search_query = self.build_search_query(normalized, config=config)
         match = match_expression(self.fields or self.FTS_TABLE_FIELDS, search_query, self.queryset.model)
         queryset = self.queryset.filter(match, index_entries__sqliteftsindexentry__isnull=False)
+        queryset = self.with_description_match(queryset, search_query)
         if self.order_by_relevance and score_field is None:
             score_field = "_score"
         if score_field is not None:
@@ -117,6 +181,23 @@ class SQLiteSearchQueryCompiler(
         (F("index_entries__title"), F("index_entries__title_norm")),
         (F("index_entries__body"), 1.0),
     )
+
+    def with_description_match(self, queryset, search_query):
+        if self.fields is not None or not isinstance(self.query, (PlainText, Phrase, And, Or)):
+            return queryset
+        # An alias, not an annotation: computed only where the search asks (closed matches).
+        return queryset.alias(**{DESCRIPTION_MATCH: MatchesDescription(F("index_entries__id"), search_query)})
+
+    def mention_conditions(self, backend):
+        """Whether this query matches the record anywhere, and whether it matches its description.
+
+        Expressions on the index entry of a queryset that ``search`` has already joined to it.
+        """
+        if not isinstance(self.query, (PlainText, Phrase, And, Or)):
+            return None
+        search_query = self.build_search_query(normalize(self.query))
+        entry = F("index_entries__id")
+        return MatchesText(entry, search_query), MatchesDescription(entry, search_query)
 
 
 class SQLiteAutocompleteQueryCompiler(

@@ -1,6 +1,7 @@
 """Records reach the search index however they are written: admin save, bulk import, OCR, rebuild."""
 
 import csv
+import datetime
 import importlib
 import io
 from types import SimpleNamespace
@@ -20,6 +21,8 @@ from wagtail.search.models import IndexEntry
 from collections_app.factories import DocumentFactory, FondsFactory, ScanPageFactory, staff_user
 from collections_app.ingest.text import set_page_text
 from collections_app.models import Document, Fonds, RecordFile, Role, Series
+from collections_app.vocabularies import AccessRegime
+from search.backends.sqlite import DESCRIPTION_TABLE
 from search.tasks import index_records
 
 
@@ -175,3 +178,54 @@ def test_the_upgrade_gives_entries_written_before_their_level_word(client, dong_
     assert found(client, "Nhơn Trạch") == {fonds.reference_code}
     fonds_entry = IndexEntry.objects.get(content_type=ContentType.objects.get_for_model(Fonds))
     assert fonds_entry.body.endswith(" kholevelfonds") and fonds_entry.body.count("kholevelfonds") == 1
+
+
+def descriptions():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rowid, description FROM {DESCRIPTION_TABLE}")  # noqa: S608 - a constant name
+        rows = cursor.fetchall()
+    entries = dict(IndexEntry.objects.values_list("id", "object_id"))
+    return {int(entries[rowid]): description for rowid, description in rows}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's description table")
+def test_an_entry_with_content_has_its_description_apart_on_sqlite(dong_nai):
+    scanned = DocumentFactory(
+        archive=dong_nai, title="Tờ trình giao đất", ocr_text="Biên bản kiểm đếm tài sản hộ ông Sáu"
+    )
+    described_only = DocumentFactory(archive=dong_nai, title="Quyết định thu hồi đất")
+
+    assert set(descriptions()) == {scanned.pk}
+    assert "to trinh giao dat" in descriptions()[scanned.pk]
+    assert "kiem dem" not in descriptions()[scanned.pk]
+
+    scanned.title = "Tờ trình giao đất bổ sung"
+    scanned.save()
+    assert "bo sung" in descriptions()[scanned.pk] and len(descriptions()) == 1
+
+    described_only.full_text = "Văn bản số hoá"
+    described_only.save()
+    scanned.delete()
+    assert set(descriptions()) == {described_only.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's description table")
+def test_the_upgrade_writes_the_descriptions_of_records_indexed_before(client, dong_nai):
+    closed = DocumentFactory(
+        archive=dong_nai,
+        file__series__fonds__archive=dong_nai,
+        title="Hồ sơ thanh tra khiếu nại Sóc Bom Bo",
+        access_regime=AccessRegime.CONDITIONAL,
+        opening_date=datetime.date(2099, 1, 1),
+        access_reason="Đời tư",
+        ocr_text="Biên bản làm việc với ông kangaroo về thửa đất số 12.",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DESCRIPTION_TABLE}")  # noqa: S608 - a constant name
+    migration = importlib.import_module("search.migrations.0005_sqlite_description_index")
+
+    migration.index_records_with_content(django_apps)
+
+    assert set(descriptions()) == {closed.pk}
+    assert found(client, "Sóc Bom Bo") == {closed.reference_code}
+    assert found(client, "kangaroo") == set()
