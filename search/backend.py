@@ -14,7 +14,7 @@ from modelsearch.backends import get_search_backend
 
 SCORE = "_score"
 # The alias a backend may add to its matches: whether the record's description (not its content)
-# explains the match (see ``search.backends.postgres``).
+# explains the match (see ``search.backends.postgres`` and ``search.backends.sqlite``).
 DESCRIPTION_MATCH = "_matches_description"
 
 

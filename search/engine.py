@@ -160,8 +160,8 @@ def _without_excluded(user, level, base, hits, positive, query, unreadable, may_
     those still to check in Python (or None).
 
     A mention in content the user may not read does not exclude: the record's vanishing would tell.
-    Where the backend tells in SQL whether a description mentions the words (PostgreSQL), only the
-    mentions in closed content that an opening rule may open are left to check.
+    Where the backend tells in SQL whether a description mentions the words (PostgreSQL, SQLite), only
+    the mentions in closed content that an opening rule may open are left to check.
     """
     conditions = mention_conditions(hits, query.excluded_query())
     if conditions is None:

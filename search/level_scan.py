@@ -7,7 +7,7 @@ statement returns from it:
 - the ``depth`` best matches;
 - the candidates: matches with content the user may not read as far as SQL can tell, each with its
   facet values, for ``search.engine`` to keep or leave out in Python (opening rules, metadata); on
-  PostgreSQL only those an opening rule may open, the others being decided in SQL (see ``scan``);
+  PostgreSQL and SQLite only those an opening rule may open, the others decided in SQL (see ``scan``);
   with them the matches whose excluded words (``-từ``) only an opening rule may let the user read;
 - the number of the other matches grouped by every facet column at once;
 - their number per category.
@@ -69,7 +69,7 @@ def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=Non
 
     ``unreadable`` marks the matches whose content the user may not read as far as SQL can tell. Where
     the backend tells in SQL whether the description explains a match (``_matches_description``,
-    PostgreSQL), those it explains count at once, those ``may_open`` (an opening rule may open them)
+    PostgreSQL, SQLite), those it explains count at once, those ``may_open`` (an opening rule may open them)
     are the candidates, and the rest are left out: matched through closed content only. Elsewhere every
     unreadable match is a candidate. The matches ``check_exclusion`` marks are candidates too.
     """
