@@ -59,40 +59,39 @@ def fts_query(compiler, search_query):
     return sql % tuple(params)
 
 
-class MatchesDescription(Func):
+class EntryMatch(Func):
+    """A condition on the index entry's id (a column) and the compiled query ``search_query``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, entry_id, search_query):
+        super().__init__(entry_id)
+        self.search_query = search_query
+
+    def as_sql(self, compiler, connection, **extra_context):
+        entry_sql, _no_params = compiler.compile(self.source_expressions[0])
+        sql, match = self.condition(entry_sql, fts_query(compiler, self.search_query))
+        return sql, [match]
+
+
+class MatchesDescription(EntryMatch):
     """True when the query matches the entry's description, or the entry has no content."""
 
-    output_field = BooleanField()
-
-    def __init__(self, entry_id, search_query):
-        super().__init__(entry_id)
-        self.search_query = search_query
-
-    def as_sql(self, compiler, connection, **extra_context):
-        entry_sql, entry_params = compiler.compile(self.source_expressions[0])
+    def condition(self, entry, query):
         table = DESCRIPTION_TABLE
-        sql = (
-            f"(NOT EXISTS (SELECT 1 FROM {table} WHERE {table}.rowid = {entry_sql}) "  # noqa: S608
-            f"OR {entry_sql} IN (SELECT rowid FROM {table} WHERE {table} MATCH %s))"
-        )
-        return sql, [*entry_params, *entry_params, fts_query(compiler, self.search_query)]
+        return (
+            f"(NOT EXISTS (SELECT 1 FROM {table} WHERE {table}.rowid = {entry}) "  # noqa: S608
+            f"OR {entry} IN (SELECT rowid FROM {table} WHERE {table} MATCH %s))"
+        ), query
 
 
-class MatchesText(Func):
+class MatchesText(EntryMatch):
     """True when the query matches the entry's title or body."""
 
-    output_field = BooleanField()
-
-    def __init__(self, entry_id, search_query):
-        super().__init__(entry_id)
-        self.search_query = search_query
-
-    def as_sql(self, compiler, connection, **extra_context):
-        entry_sql, entry_params = compiler.compile(self.source_expressions[0])
+    def condition(self, entry, query):
         table = modelsearch_sqlite.SQLiteFTSIndexEntry._meta.db_table
-        match = f"{{title body}} : ({fts_query(compiler, self.search_query)})"
-        sql = f"({entry_sql} IN (SELECT rowid FROM {table} WHERE {table} MATCH %s))"  # noqa: S608
-        return sql, [*entry_params, match]
+        sql = f"({entry} IN (SELECT rowid FROM {table} WHERE {table} MATCH %s))"  # noqa: S608
+        return sql, f"{{title body}} : ({query})"
 
 
 class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):

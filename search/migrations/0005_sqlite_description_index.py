@@ -9,8 +9,8 @@ it).
 
 from django.db import migrations
 
-from search.backends.sqlite import DESCRIPTION_TABLE
-
+# As ``search.backends.sqlite.DESCRIPTION_TABLE``; that module loads only on SQLite.
+DESCRIPTION_TABLE = "search_description_fts"
 TRIGGER = "search_description_fts_delete"
 
 

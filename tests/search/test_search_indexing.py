@@ -22,7 +22,6 @@ from collections_app.factories import DocumentFactory, FondsFactory, ScanPageFac
 from collections_app.ingest.text import set_page_text
 from collections_app.models import Document, Fonds, RecordFile, Role, Series
 from collections_app.vocabularies import AccessRegime
-from search.backends.sqlite import DESCRIPTION_TABLE
 from search.tasks import index_records
 
 
@@ -181,6 +180,8 @@ def test_the_upgrade_gives_entries_written_before_their_level_word(client, dong_
 
 
 def descriptions():
+    from search.backends.sqlite import DESCRIPTION_TABLE  # loads only on SQLite
+
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT rowid, description FROM {DESCRIPTION_TABLE}")  # noqa: S608 - a constant name
         rows = cursor.fetchall()
@@ -220,6 +221,8 @@ def test_the_upgrade_writes_the_descriptions_of_records_indexed_before(client, d
         access_reason="Đời tư",
         ocr_text="Biên bản làm việc với ông kangaroo về thửa đất số 12.",
     )
+    from search.backends.sqlite import DESCRIPTION_TABLE  # loads only on SQLite
+
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {DESCRIPTION_TABLE}")  # noqa: S608 - a constant name
     migration = importlib.import_module("search.migrations.0005_sqlite_description_index")
