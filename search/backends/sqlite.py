@@ -14,6 +14,8 @@ open, not every match through closed content. An entry without a description row
 when it was written: its whole body describes it.
 """
 
+import re
+
 from django.db import transaction
 from django.db.models import BooleanField, F, Func
 from modelsearch.backends.database.sqlite import sqlite as modelsearch_sqlite
@@ -29,10 +31,13 @@ DESCRIPTION_TABLE = "search_description_fts"
 
 
 def level_word(model):
-    """The word that the index entries of ``model`` and of its subclasses (pages) carry in their body."""
+    """The word that the index entries of ``model`` and of its subclasses (pages) carry in their body.
+
+    Letters and digits only, which FTS5's tokenizer keeps as one word: ``kholevelwagtailcorepage``.
+    """
     roots = [parent for parent in model._meta.get_parent_list() if not parent._meta.parents]
     root = roots[0] if roots else model
-    return f"{LEVEL_WORD_PREFIX}{root._meta.model_name}"
+    return LEVEL_WORD_PREFIX + re.sub(r"[^0-9a-z]", "", root._meta.label_lower)
 
 
 class LevelMatchExpression(MatchExpression):

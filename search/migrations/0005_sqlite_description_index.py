@@ -17,10 +17,6 @@ TRIGGER = "search_description_fts_delete"
 def create_description_index(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    from modelsearch.backends.database.sqlite.utils import fts5_available
-
-    if not fts5_available():
-        return
     entries = schema_editor.quote_name(apps.get_model("wagtailsearch", "IndexEntry")._meta.db_table)
     schema_editor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {DESCRIPTION_TABLE} USING fts5(description)")
     schema_editor.execute(

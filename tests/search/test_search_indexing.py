@@ -155,19 +155,20 @@ def test_each_level_is_matched_among_its_own_entries_on_sqlite(client, dong_nai)
         assert found(client, "Nhơn Trạch") >= {fonds.reference_code, document.reference_code}
 
     words = level_words()
-    assert words["fonds"] == "kholevelfonds" and words["document"] == "kholeveldocument"
+    assert words["fonds"] == "kholevelcollectionsappfonds"
+    assert words["document"] == "kholevelcollectionsappdocument"
     fonds_match = next(
         query["sql"]
         for query in queries
         if 'AS "s_pk"' in query["sql"] and "collections_app_fonds" in query["sql"][:120]
     )
-    assert 'body : "kholevelfonds"' in fonds_match
+    assert 'body : "kholevelcollectionsappfonds"' in fonds_match
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's level words")
 def test_the_upgrade_gives_entries_written_before_their_level_word(client, dong_nai):
     fonds = FondsFactory(archive=dong_nai, name="UBND huyện Nhơn Trạch")
-    IndexEntry.objects.update(body=Replace("body", Value(" kholevelfonds"), Value("")))
+    IndexEntry.objects.update(body=Replace("body", Value(" kholevelcollectionsappfonds"), Value("")))
     assert found(client, "Nhơn Trạch") == set()
     migration = importlib.import_module("search.migrations.0004_sqlite_level_words")
 
@@ -176,7 +177,8 @@ def test_the_upgrade_gives_entries_written_before_their_level_word(client, dong_
 
     assert found(client, "Nhơn Trạch") == {fonds.reference_code}
     fonds_entry = IndexEntry.objects.get(content_type=ContentType.objects.get_for_model(Fonds))
-    assert fonds_entry.body.endswith(" kholevelfonds") and fonds_entry.body.count("kholevelfonds") == 1
+    word = "kholevelcollectionsappfonds"
+    assert fonds_entry.body.endswith(f" {word}") and fonds_entry.body.count(word) == 1
 
 
 def descriptions():
