@@ -130,8 +130,11 @@ class SQLiteIndex(modelsearch_sqlite.SQLiteIndex):
                 content_type_id=content_type, object_id__in=[text.id for text in texts]
             ).delete()
             entries = IndexEntry._default_manager.bulk_create(rows, batch_size=500)
-            pairs = zip(entries, texts, strict=True)
-            descriptions = [(entry.pk, text.description) for entry, text in pairs if text.has_content]
+            ids = {entry.object_id: entry.pk for entry in entries}
+            if None in ids.values():  # SQLite before 3.35 returns no ids from a bulk insert
+                written = self.entries.filter(content_type_id=content_type, object_id__in=list(ids))
+                ids = dict(written.values_list("object_id", "id"))
+            descriptions = [(ids[text.id], text.description) for text in texts if text.has_content]
             if descriptions:
                 with self.write_connection.cursor() as cursor:
                     cursor.executemany(

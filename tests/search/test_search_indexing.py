@@ -234,3 +234,21 @@ def test_the_upgrade_writes_the_descriptions_of_records_indexed_before(client, d
     assert set(descriptions()) == {closed.pk}
     assert found(client, "Sóc Bom Bo") == {closed.reference_code}
     assert found(client, "kangaroo") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's description table")
+def test_descriptions_find_their_entries_when_sqlite_returns_no_ids(dong_nai, monkeypatch):
+    """SQLite before 3.35 (not installable here: the bulk insert is made to forget the ids) gives none."""
+    manager = IndexEntry._default_manager
+    bulk_create = manager.bulk_create
+
+    def bulk_create_without_ids(rows, **kwargs):
+        created = bulk_create(rows, **kwargs)
+        for entry in created:
+            entry.pk = None
+        return created
+
+    monkeypatch.setattr(manager, "bulk_create", bulk_create_without_ids)
+    scanned = DocumentFactory(archive=dong_nai, title="Tờ trình giao đất", ocr_text="Biên bản kiểm đếm")
+
+    assert set(descriptions()) == {scanned.pk}
