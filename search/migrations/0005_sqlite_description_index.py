@@ -2,7 +2,8 @@
 
 See ``search.backends.sqlite``: it lets SQL tell whether a record's description explains a match.
 A trigger removes an entry's description with the entry. The files and documents with content are
-indexed again here, in the same transaction, so that no entry with content is left without its
+indexed again here in the database backend (not in a search server, if one is the default: then the
+table is not read), in the same transaction, so that no entry with content is left without its
 description (which the search would take for an entry without content, whose whole body describes
 it).
 """
@@ -27,13 +28,21 @@ def create_description_index(apps, schema_editor):
 
 
 def index_records_with_content(apps):
-    from search.indexing import INDEX_CHUNK, index_ids
+    """Index again, in the SQLite backend only, the files and documents that have content."""
+    from modelsearch.backends import get_search_backend
 
+    from search.backends.sqlite import SQLiteSearchBackend
+    from search.indexing import INDEX_CHUNK, records_for_index
+
+    backend = get_search_backend()
+    if not isinstance(backend, SQLiteSearchBackend):
+        return
     for label in ("collections_app.RecordFile", "collections_app.Document"):
         model = apps.get_model(label)
         ids = list(model.objects.filter(has_content=True).order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), INDEX_CHUNK):
-            index_ids(label, ids[start : start + INDEX_CHUNK])
+            indexed_model, records = records_for_index(label, ids[start : start + INDEX_CHUNK])
+            backend.add_bulk(indexed_model, records)
 
 
 def drop_description_index(apps, schema_editor):
