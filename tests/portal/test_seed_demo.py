@@ -151,3 +151,17 @@ def test_demo_archives_have_plans_and_scanned_land_documents_queued_for_ocr(seed
 
 def archive_fonds_count(archive):
     return Fonds.objects.filter(archive=archive).count()
+
+
+def test_the_demo_files_and_documents_are_found_by_search(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        seed()
+
+    open_records = {"publication_status": PublicationStatus.PUBLISHED, "access_regime": AccessRegime.OPEN}
+    document = Document.objects.filter(archive__slug="dong-nai", **open_records).order_by("pk").last()
+    record_file = (
+        RecordFile.objects.filter(archive__slug="tuyen-quang", **open_records).order_by("pk").first()
+    )
+    for record in (document, record_file):
+        data = client.get("/api/v1/search", {"q": record.reference_code}).json()
+        assert data["results"][0]["reference_code"] == record.reference_code

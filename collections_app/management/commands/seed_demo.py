@@ -44,6 +44,7 @@ from collections_app.models import (
     fold_slug,
 )
 from collections_app.roles import ensure_national_admin_group, role_group
+from collections_app.signals import records_changed
 from collections_app.vocabularies import (
     AccessRegime,
     Condition,
@@ -341,13 +342,16 @@ def load_new_records(fonds, plans, categories):
     existing_codes = set(RecordFile.objects.filter(fonds=fonds).values_list("file_code", flat=True))
     new_plans = [plan for plan in plans if plan.file.compose_file_code() not in existing_codes]
     with transaction.atomic():
-        bulk_create_files(plan.file for plan in new_plans)
+        files = bulk_create_files(plan.file for plan in new_plans)
         bulk_link_categories(
             RecordFile,
             ((plan.file, categories[slug]) for plan in new_plans for slug in plan.categories),
         )
-        bulk_create_documents(document for plan in new_plans for document in plan.documents)
+        documents = bulk_create_documents(document for plan in new_plans for document in plan.documents)
         update_fonds_totals(fonds)
+        # Written without save(): the search indexes them once the transaction has committed.
+        changes = {RecordFile: [file.pk for file in files], Document: [document.pk for document in documents]}
+        records_changed.send(RecordFile, changes=changes)
     return len(new_plans)
 
 
