@@ -14,11 +14,12 @@ they return.
 
 What ``bulk_create`` skips, this module skips too: no signals, no ``clean()`` (validate before),
 no aliases (new rows have no former codes), no many-to-many rows (see ``bulk_link_categories``).
+After a load, ``refresh_planner_statistics`` lets SQLite's planner know the tables' new sizes.
 """
 
 import itertools
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from . import partial_dates
 from .models import Archive, Document, Fonds, RecordFile, Series
@@ -38,6 +39,26 @@ def bulk_create_documents(documents, batch_size=DEFAULT_BATCH_SIZE):
     ``bulk_create_files``).
     """
     return list(itertools.chain.from_iterable(create_documents_in_batches(documents, batch_size)))
+
+
+def refresh_planner_statistics():
+    """On SQLite, ``ANALYZE``: PostgreSQL's autovacuum keeps its statistics, SQLite keeps none unasked.
+
+    Without them SQLite takes ``deleted_at IS NULL`` for a selective index: a search then walks every
+    listed document and looks each up in the full-text index (a second for the 10,000 demo
+    documents, against 50 ms with statistics).
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def refresh_stale_planner_statistics():
+    """On SQLite, ``PRAGMA optimize``: ``ANALYZE`` of the tables this connection used whose statistics
+    are missing or from when they held 25 times fewer rows; nothing otherwise."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
 
 
 def create_files_in_batches(files, batch_size=DEFAULT_BATCH_SIZE):

@@ -29,6 +29,21 @@ def create_national_admin_group(sender, app_config=None, **kwargs):
     ensure_national_admin_group()
 
 
+@receiver(post_migrate)
+def refresh_sqlite_statistics(sender, app_config=None, **kwargs):
+    """An upgraded SQLite database that holds documents gets the statistics it never gathered.
+
+    Not an empty one: statistics of empty tables would tell the planner they stay empty.
+    """
+    if app_config is None or app_config.label != "collections_app":
+        return
+    from .bulk import refresh_planner_statistics
+    from .models import Document
+
+    if Document.objects.exists():
+        refresh_planner_statistics()
+
+
 @receiver(m2m_changed, sender=get_user_model().groups.through)
 def log_role_changes(sender, instance, action, reverse, pk_set, **kwargs):
     """Giving or taking a role group (from either side of User.groups) is logged on the user."""

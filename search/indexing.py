@@ -9,6 +9,7 @@ from django.apps import apps
 from django.db import transaction
 from modelsearch.backends import get_search_backends
 
+from collections_app.bulk import refresh_stale_planner_statistics
 from collections_app.codes import attach_alias_codes
 
 INDEX_CHUNK = 1000
@@ -59,4 +60,6 @@ def index_ids(model_label, ids):
         return 0
     for backend in get_search_backends(with_auto_update=True):
         backend.add_bulk(model, records)
+    # The index grows by thousands of entries at a time: SQLite's planner must know it.
+    refresh_stale_planner_statistics()
     return len(records)

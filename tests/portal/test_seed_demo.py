@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
 from wagtail.models import Collection, GroupPagePermission, Page, Site
 
 from archivecms.portal.models import ArchivePage, NationalHomePage
@@ -156,6 +157,10 @@ def archive_fonds_count(archive):
 def test_the_demo_files_and_documents_are_found_by_search(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         seed()
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'collections_app_document'")
+                assert cursor.fetchone()[0], "the demo left SQLite's planner without statistics"
 
     open_records = {"publication_status": PublicationStatus.PUBLISHED, "access_regime": AccessRegime.OPEN}
     document = Document.objects.filter(archive__slug="dong-nai", **open_records).order_by("pk").last()

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
@@ -18,16 +19,33 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 from wagtail.search.models import IndexEntry
 
-from collections_app.factories import DocumentFactory, FondsFactory, ScanPageFactory, staff_user
+from collections_app.bulk import bulk_create_documents, bulk_create_files
+from collections_app.factories import (
+    DocumentFactory,
+    FondsFactory,
+    ScanPageFactory,
+    SeriesFactory,
+    staff_user,
+)
 from collections_app.ingest.text import set_page_text
 from collections_app.models import Document, Fonds, RecordFile, Role, Series
 from collections_app.vocabularies import AccessRegime
+from search.engine import search_records
 from search.tasks import index_records
 
 
 def found(client, query):
     data = client.get("/api/v1/search", {"q": query}).json()
     return {result["reference_code"] for result in data["results"]}
+
+
+def planner_statistics_of(model):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = %s", [model._meta.db_table])
+        return cursor.fetchone()[0]
 
 
 def write_inventory(tmp_path):
@@ -54,6 +72,8 @@ def test_bulk_import_is_indexed_after_commit(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         call_command("import_records", str(path), "--archive", "LT08")
+        if connection.vendor == "sqlite":
+            assert planner_statistics_of(Document), "the import left SQLite's planner without statistics"
 
     assert callbacks, "the import queued no indexing"
     document = Document.objects.get(title__contains="Suối Rết")
@@ -252,3 +272,31 @@ def test_descriptions_find_their_entries_when_sqlite_returns_no_ids(dong_nai, mo
     scanned = DocumentFactory(archive=dong_nai, title="Tờ trình giao đất", ocr_text="Biên bản kiểm đếm")
 
     assert set(descriptions()) == {scanned.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite gathers no planner statistics unasked")
+def test_indexing_gives_sqlite_the_statistics_to_read_a_match_once(dong_nai):
+    """Without them SQLite walks every listed document and probes the full-text index for each."""
+    series = SeriesFactory(fonds__archive=dong_nai, number="01")
+    files = bulk_create_files(
+        RecordFile(series=series, year=2019, file_number=f"{n:03d}", title=f"Hồ sơ số {n}")
+        for n in range(1, 201)
+    )
+    words = ("bồi thường", "giao đất", "khen thưởng", "quy hoạch", "thanh tra")
+    documents = bulk_create_documents(
+        Document(file=file, ordinal=ordinal, type_name="02", title=f"Quyết định {words[ordinal % 5]}")
+        for file in files
+        for ordinal in range(1, 16)
+    )
+    index_records.call("collections_app.Document", [document.pk for document in documents])
+
+    with CaptureQueriesContext(connection) as queries:
+        search_records(AnonymousUser(), "bồi thường")
+    statement = next(
+        query["sql"] for query in queries if 'collections_app_document"."id" AS "s_pk"' in query["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {statement}")
+        fts_steps = [row[3] for row in cursor.fetchall() if f"{IndexEntry._meta.db_table}_fts" in row[3]]
+    # "0:M…": one reading of the match; "0:=M…" would be one probe by row id per listed document.
+    assert fts_steps and all(" INDEX 0:M" in step for step in fts_steps), fts_steps

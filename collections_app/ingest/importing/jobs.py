@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ...bulk import refresh_planner_statistics
 from ...models import ImportJob, ImportStatus
 from .report import Report
 from .rows import Record
@@ -355,6 +356,8 @@ class JobRunner:
         job.report = self.report_json()
         job.save()
         if status == ImportStatus.DONE:
+            if not job.dry_run:
+                refresh_planner_statistics()
             ImportJob.objects.filter(
                 archive=job.archive, sha256=job.sha256, dry_run=False, status__in=RESUMABLE
             ).exclude(pk=job.pk).update(

@@ -24,7 +24,12 @@ from wagtail.models import Page, Site
 
 from archivecms.portal.models import ArchivePage, NationalHomePage
 from collections_app import demo_data
-from collections_app.bulk import bulk_create_documents, bulk_create_files, bulk_link_categories
+from collections_app.bulk import (
+    bulk_create_documents,
+    bulk_create_files,
+    bulk_link_categories,
+    refresh_planner_statistics,
+)
 from collections_app.ingest import samples
 from collections_app.ingest.scans import ingest_scan_file
 from collections_app.models import (
@@ -101,6 +106,7 @@ class Command(BaseCommand):
 
         holdings_started = time.perf_counter()
         added = seed_all_holdings(archives, items)
+        refresh_planner_statistics()
         self.report_time(f"Holdings ({added} new files)", holdings_started)
 
         scans_started = time.perf_counter()
