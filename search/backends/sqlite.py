@@ -17,7 +17,8 @@ when it was written: its whole body describes it.
 import re
 
 from django.db import transaction
-from django.db.models import BooleanField, F, Func
+from django.db.models import BooleanField, F, Func, IntegerField
+from django.db.models.functions import Cast
 from modelsearch.backends.database.sqlite import sqlite as modelsearch_sqlite
 from modelsearch.backends.database.sqlite.query import MatchExpression, normalize
 from modelsearch.query import And, MatchAll, Not, Or, Phrase, PlainText
@@ -27,6 +28,7 @@ from ..backend import DESCRIPTION_MATCH
 from .folded import CachedTitleNorm, EntryText, FoldingCompilerMixin
 
 LEVEL_WORD_PREFIX = "kholevel"
+INTEGER_KEYS = ("AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField")
 DESCRIPTION_TABLE = "search_description_fts"
 
 
@@ -161,13 +163,26 @@ class JoinedMatchMixin:
     def with_description_match(self, queryset, search_query):
         return queryset
 
+    def entry_by_row_id(self):
+        """The record found from its entry by its integer primary key as well as by the text key.
+
+        The generic relation joins ``object_id = CAST(id AS varchar)``, which SQLite looks up in an
+        index of that expression. Said again on the integer key, it reads the record by row id: 15 %
+        of a broad query over 200,000 documents.
+        """
+        if self.queryset.model._meta.pk.get_internal_type() not in INTEGER_KEYS:
+            return {}
+        return {"pk": Cast("index_entries__object_id", IntegerField())}
+
     def search(self, config, start, stop, score_field=None):
         normalized = normalize(self.query)
         if isinstance(normalized, (MatchAll, Not)):
             return super().search(config, start, stop, score_field=score_field)
         search_query = self.build_search_query(normalized, config=config)
         match = match_expression(self.fields or self.FTS_TABLE_FIELDS, search_query, self.queryset.model)
-        queryset = self.queryset.filter(match, index_entries__sqliteftsindexentry__isnull=False)
+        queryset = self.queryset.filter(
+            match, index_entries__sqliteftsindexentry__isnull=False, **self.entry_by_row_id()
+        )
         queryset = self.with_description_match(queryset, search_query)
         if self.order_by_relevance and score_field is None:
             score_field = "_score"
