@@ -275,7 +275,7 @@ def test_descriptions_find_their_entries_when_sqlite_returns_no_ids(dong_nai, mo
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite gathers no planner statistics unasked")
-def test_indexing_gives_sqlite_the_statistics_to_read_a_match_once(dong_nai):
+def test_a_sqlite_search_reads_the_match_once_and_each_record_by_row_id(dong_nai):
     """Without them SQLite walks every listed document and probes the full-text index for each."""
     series = SeriesFactory(fonds__archive=dong_nai, number="01")
     files = bulk_create_files(
@@ -297,6 +297,9 @@ def test_indexing_gives_sqlite_the_statistics_to_read_a_match_once(dong_nai):
     )
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {statement}")
-        fts_steps = [row[3] for row in cursor.fetchall() if f"{IndexEntry._meta.db_table}_fts" in row[3]]
+        steps = [row[3] for row in cursor.fetchall()]
+    fts_steps = [step for step in steps if f"{IndexEntry._meta.db_table}_fts" in step]
     # "0:M…": one reading of the match; "0:=M…" would be one probe by row id per listed document.
     assert fts_steps and all(" INDEX 0:M" in step for step in fts_steps), fts_steps
+    # Each matched document read by its row id, not looked up by the text key of the generic relation.
+    assert "SEARCH collections_app_document USING INTEGER PRIMARY KEY (rowid=?)" in steps, steps
