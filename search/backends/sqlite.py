@@ -167,7 +167,7 @@ class JoinedMatchMixin:
         """The record found from its entry by its integer primary key as well as by the text key.
 
         The generic relation joins ``object_id = CAST(id AS varchar)``, which SQLite looks up in an
-        index of that expression. Said again on the integer key, it reads the record by row id: 15 %
+        index of that expression. Said again on the integer key, it reads the record by row id: 5–15 %
         of a broad query over 200,000 documents.
         """
         if self.queryset.model._meta.pk.get_internal_type() not in INTEGER_KEYS:
