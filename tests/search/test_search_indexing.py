@@ -276,7 +276,8 @@ def test_descriptions_find_their_entries_when_sqlite_returns_no_ids(dong_nai, mo
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite gathers no planner statistics unasked")
 def test_a_sqlite_search_reads_the_match_once_and_each_record_by_row_id(dong_nai):
-    """Without them SQLite walks every listed document and probes the full-text index for each."""
+    """Indexing leaves SQLite statistics: without them it walks every listed document and probes the
+    full-text index for each."""
     series = SeriesFactory(fonds__archive=dong_nai, number="01")
     files = bulk_create_files(
         RecordFile(series=series, year=2019, file_number=f"{n:03d}", title=f"Hồ sơ số {n}")
