@@ -53,12 +53,12 @@ def records_for_index(model_label, ids):
     return model, records
 
 
-def index_ids(model_label, ids):
-    """Write the records' current text to every automatically updated search backend."""
+def index_ids(model_label, ids, backends=None):
+    """Write the records' current text to ``backends`` (default: every automatically updated one)."""
     model, records = records_for_index(model_label, ids)
     if not records:
         return 0
-    for backend in get_search_backends(with_auto_update=True):
+    for backend in backends if backends is not None else get_search_backends(with_auto_update=True):
         backend.add_bulk(model, records)
     # The index grows by thousands of entries at a time: SQLite's planner must know it.
     refresh_stale_planner_statistics()

@@ -32,7 +32,7 @@ def index_records_with_content(apps):
     from modelsearch.backends import get_search_backend
 
     from search.backends.sqlite import SQLiteSearchBackend
-    from search.indexing import INDEX_CHUNK, records_for_index
+    from search.indexing import INDEX_CHUNK, index_ids
 
     backend = get_search_backend()
     if not isinstance(backend, SQLiteSearchBackend):
@@ -41,8 +41,7 @@ def index_records_with_content(apps):
         model = apps.get_model(label)
         ids = list(model.objects.filter(has_content=True).order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), INDEX_CHUNK):
-            indexed_model, records = records_for_index(label, ids[start : start + INDEX_CHUNK])
-            backend.add_bulk(indexed_model, records)
+            index_ids(label, ids[start : start + INDEX_CHUNK], backends=[backend])
 
 
 def drop_description_index(apps, schema_editor):
