@@ -116,7 +116,8 @@ def search_records(user, query_text, filters=None, page=1, *, strict_page=False)
         return result
     result.places = places.mentioned(query)
     depth = max(page * PAGE_SIZE, RERANK_DEPTH)
-    scans = [evaluate(partial(_scan_level, user, query, filters, level, depth)) for level in filters.levels()]
+    scan_level = partial(_scan_level, user, query, filters, depth=depth, is_staff=is_staff)
+    scans = [evaluate(partial(scan_level, level)) for level in filters.levels()]
     if pages.searchable(query, filters):
         scans.append(evaluate(partial(pages.scan, user, query, depth)))
     result.count = sum(scan.count for scan in scans)
@@ -131,10 +132,10 @@ def search_records(user, query_text, filters=None, page=1, *, strict_page=False)
     return result
 
 
-def _scan_level(user, query, filters, level, depth, fallback=False):
+def _scan_level(user, query, filters, level, *, depth, is_staff, fallback=False):
     base = filters.apply(level, access.listable(user, level.model._default_manager.all()))
     if not query.has_terms:
-        return level_scan.scan(level, base.annotate(**{SCORE: _zero()}), depth)
+        return level_scan.scan(level, base.annotate(**{SCORE: _zero()}), depth, staff=is_staff)
     positive = query.plain_words_query() if fallback else query.backend_query()
     hits = matching(base, positive)
     unreadable = _unreadable(user, level)
@@ -144,7 +145,7 @@ def _scan_level(user, query, filters, level, depth, fallback=False):
         hits, check_exclusion = _without_excluded(
             user, level, base, hits, positive, query, unreadable, may_open
         )
-    found = level_scan.scan(level, hits, depth, unreadable, may_open, check_exclusion)
+    found = level_scan.scan(level, hits, depth, unreadable, may_open, check_exclusion, staff=is_staff)
     candidates = found.candidates
     to_check = [candidate.pk for candidate in candidates if candidate.flag & level_scan.CHECK_MATCH]
     left_out = _hidden(user, level, to_check, query.matches_text)

@@ -13,7 +13,6 @@ from collections_app.models import AdministrativeUnit, Archive, Category, Fonds
 from collections_app.vocabularies import AccessRegime, PublicationStatus
 
 from .filters import PAGE_LEVEL
-from .level_scan import FACET_COLUMNS
 
 FACET_LIMIT = 30
 
@@ -32,8 +31,7 @@ def compute(scans, is_staff=False):
         levels.append({"value": level.slug, "label": str(level.label), "count": scan.count})
         if not scan.count or level.slug == PAGE_LEVEL:
             continue
-        for values, count in scan.groups:
-            _count_group(dict(zip(FACET_COLUMNS, values, strict=True)), count, counters, digitized)
+        _count_facets(scan.facets, counters, digitized)
         categories.update(scan.categories)
     return {
         "archive": _archive_entries(counters["archive"]),
@@ -61,18 +59,18 @@ def compute(scans, is_staff=False):
     }
 
 
-def _count_group(row, count, counters, digitized):
-    counters["archive"][row["archive"]] += count
-    counters["fonds"][row["fonds"]] += count
-    if row["year"]:
-        counters["decade"][row["year"] // 10 * 10] += count
-    if row["unit"]:
-        counters["unit"][row["unit"]] += count
-    if row["regime"]:
-        counters["regime"][row["regime"]] += count
-    counters["status"][row["status"]] += count
-    if row["scanned"] is not None:
-        digitized["yes" if row["scanned"] else "no"] += count
+def _count_facets(facets, counters, digitized):
+    """Add a level's counts per facet column (``LevelScan.facets``) to the facets' counters."""
+    for name in ("archive", "fonds", "status"):
+        counters[name].update(facets[name])
+    for name in ("unit", "regime"):
+        counters[name].update({value: count for value, count in facets[name].items() if value})
+    for year, count in facets["year"].items():
+        if year:
+            counters["decade"][year // 10 * 10] += count
+    for scanned, count in facets["scanned"].items():
+        if scanned is not None:
+            digitized["yes" if scanned else "no"] += count
 
 
 def _category_entries(counts):

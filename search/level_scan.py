@@ -9,7 +9,8 @@ statement returns from it:
   facet values, for ``search.engine`` to keep or leave out in Python (opening rules, metadata); on
   PostgreSQL and SQLite only those an opening rule may open, the others decided in SQL (see ``scan``);
   with them the matches whose excluded words (``-từ``) only an opening rule may let the user read;
-- the number of the other matches grouped by every facet column at once;
+- the number of the other matches per value of each facet column, one grouping per column (a grouping
+  by all the columns at once returned thousands of rows for a broad query, to be added up in Python);
 - their number per category.
 
 The words are thus matched and ranked once per level, not once for the hits, once for the count and
@@ -29,6 +30,8 @@ from collections_app.models import DigitalObject
 from .backend import DESCRIPTION_MATCH, SCORE, lower_score_is_better
 
 FACET_COLUMNS = ("archive", "fonds", "year", "unit", "regime", "status", "scanned")
+# Counted for staff only: nobody else sees their facets.
+STAFF_FACET_COLUMNS = ("regime", "status")
 BEST, CANDIDATE, GROUP, CATEGORY = "b", "c", "g", "k"
 # A match's flag: the sum of what is to be done with it. VISIBLE counts as it is, CLOSED is left out,
 # CHECK_MATCH / CHECK_EXCLUSION are checked in Python (the match; a mention of an excluded word).
@@ -50,7 +53,8 @@ class LevelScan:
     count: int = 0
     best: list = field(default_factory=list)
     candidates: list = field(default_factory=list)
-    groups: list = field(default_factory=list)
+    # {facet column: Counter of its values}
+    facets: dict = field(default_factory=lambda: {name: Counter() for name in FACET_COLUMNS})
     categories: Counter = field(default_factory=Counter)
 
     def admit(self, candidates):
@@ -59,13 +63,15 @@ class LevelScan:
             return
         self.count += len(candidates)
         self.best = sorted([*self.best, *((found.pk, found.score) for found in candidates)], key=_rank_key)
-        self.groups.extend((found.values, 1) for found in candidates)
+        for found in candidates:
+            for name, value in zip(FACET_COLUMNS, found.values, strict=True):
+                self.facets[name][value] += 1
         if self.level.has_categories:
             self.categories.update(_categories_of(self.level, [found.pk for found in candidates]))
 
 
-def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=None):
-    """Read ``hits`` (a queryset annotated with ``_score``) once.
+def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=None, staff=False):
+    """Read ``hits`` (a queryset annotated with ``_score``) once; count ``STAFF_FACET_COLUMNS`` if ``staff``.
 
     ``unreadable`` marks the matches whose content the user may not read as far as SQL can tell. Where
     the backend tells in SQL whether the description explains a match (``_matches_description``,
@@ -87,7 +93,7 @@ def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=Non
         inner_sql, inner_params = inner.values(*names.values()).query.sql_with_params()
     except EmptyResultSet:
         return result
-    sql, params = _statement(level, inner_sql, names), [*inner_params, depth]
+    sql, params = _statement(level, inner_sql, names, staff), [*inner_params, depth]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -97,8 +103,11 @@ def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=Non
         elif part == CANDIDATE:
             result.candidates.append(Candidate(pk, score, tuple(values), flag=count))
         elif part == GROUP:
-            result.groups.append((tuple(values), count))
-            result.count += count
+            # The column's number is in the key's place; every match falls in one group per column.
+            name = FACET_COLUMNS[pk]
+            result.facets[name][values[pk]] += count
+            if pk == 0:
+                result.count += count
         elif part == CATEGORY:
             result.categories[pk] += count
     result.best.sort(key=_rank_key)
@@ -151,8 +160,10 @@ CANDIDATES_SQL = (
     "SELECT '{candidate_part}', {pk}, {score}, {candidate}, {facets} FROM matched "
     "WHERE {candidate} IN ({candidate_flags})"
 )
-GROUPS_SQL = (
-    "SELECT '{group}', NULL, NULL, COUNT(*), {facets} FROM matched WHERE {candidate} = 0 GROUP BY {facets}"
+# One per facet column: its number, then its value in its own place.
+GROUP_SQL = (
+    "SELECT '{group}', {number}, NULL, COUNT(*), {values} FROM matched WHERE {candidate} = 0 "
+    "GROUP BY {column}"
 )
 CATEGORIES_SQL = (
     "SELECT '{category}', {through}.{category_id}, NULL, COUNT(*), {nulls} FROM matched "
@@ -161,7 +172,7 @@ CATEGORIES_SQL = (
 )
 
 
-def _statement(level, inner_sql, names):
+def _statement(level, inner_sql, names, staff):
     quote = connection.ops.quote_name
     words = {
         "best": BEST,
@@ -176,16 +187,26 @@ def _statement(level, inner_sql, names):
         "candidate_flags": ", ".join(str(flag) for flag in CANDIDATE_FLAGS),
         "direction": "ASC" if lower_score_is_better() else "DESC",
     }
-    # The groups first: PostgreSQL types each column of a UNION from its first typed value.
-    parts = [GROUPS_SQL, BEST_SQL, CANDIDATES_SQL]
+    # The candidates first: PostgreSQL types each column of a UNION from its first typed value.
+    parts = [CANDIDATES_SQL.format(**words)]
+    grouped = [n for n, name in enumerate(FACET_COLUMNS) if staff or name not in STAFF_FACET_COLUMNS]
+    parts += [GROUP_SQL.format(**words, **_group_words(names, n)) for n in grouped]
+    parts.append(BEST_SQL.format(**words))
     if level.has_categories:
         through = level.model.categories.through
         words["through"] = quote(through._meta.db_table)
         words["record_id"] = quote(f"{level.model._meta.model_name}_id")
         words["category_id"] = quote("category_id")
-        parts.append(CATEGORIES_SQL)
-    union = " UNION ALL ".join(part.format(**words) for part in parts)
-    return f"WITH matched AS MATERIALIZED ({inner_sql}) {union}"
+        parts.append(CATEGORIES_SQL.format(**words))
+    return f"WITH matched AS MATERIALIZED ({inner_sql}) {' UNION ALL '.join(parts)}"
+
+
+def _group_words(names, number):
+    """The words of the grouping by the ``number``-th facet column: its value in its own place."""
+    quote = connection.ops.quote_name
+    grouped = FACET_COLUMNS[number]
+    values = [quote(names[name]) if name == grouped else "NULL" for name in FACET_COLUMNS]
+    return {"number": number, "values": ", ".join(values), "column": quote(names[grouped])}
 
 
 def _rank_key(entry):
