@@ -29,27 +29,25 @@ def subtree_querysets(record):
     return {Document: Document.objects.filter(pk=record.pk)}
 
 
-def count_subtree(record):
-    """How many drafts each level of the subtree holds."""
+def drafts_of_subtree(record):
+    """``{model: queryset}`` of the drafts in the subtree, less those in the recycle bin.
+
+    A deleted draft stays a draft: restoring it must not publish what nobody chose to publish.
+    """
     return {
-        model._meta.model_name: queryset.filter(publication_status=PublicationStatus.DRAFT).count()
+        model: queryset.filter(publication_status=PublicationStatus.DRAFT, deleted_at__isnull=True)
         for model, queryset in subtree_querysets(record).items()
     }
+
+
+def count_subtree(record):
+    """How many drafts each level of the subtree holds."""
+    return {model._meta.model_name: drafts.count() for model, drafts in drafts_of_subtree(record).items()}
 
 
 @transaction.atomic
 def publish_subtree(record):
     return {
-        model._meta.model_name: queryset.filter(publication_status=PublicationStatus.DRAFT).update(
-            publication_status=PublicationStatus.PUBLISHED
-        )
-        for model, queryset in subtree_querysets(record).items()
+        model._meta.model_name: drafts.update(publication_status=PublicationStatus.PUBLISHED)
+        for model, drafts in drafts_of_subtree(record).items()
     }
-
-
-def has_children(record):
-    return any(
-        queryset.exists()
-        for model, queryset in subtree_querysets(record).items()
-        if model is not type(record)
-    )

@@ -14,6 +14,7 @@ from collections_app.factories import (
     staff_user,
 )
 from collections_app.models import Document, Fonds, RecordFile, Role, Series
+from collections_app.recycle_bin import restore, soft_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -330,3 +331,25 @@ def test_legacy_code_is_kept_as_an_alias(client, trees, tq_archivist):
     assert redirect.status_code == 301 and redirect["Location"] == f"/r/{file.reference_code}/"
     inspect = client.get(reverse("recordfile:inspect", args=[file.pk])).content.decode()
     assert "H49.01.1995.0012" in inspect
+
+
+def test_publishing_a_branch_leaves_its_deleted_drafts_as_drafts(client, tuyen_quang, tq_archivist):
+    record_file = RecordFileFactory(
+        publication_status="draft", fonds=FondsFactory(archive=tuyen_quang, publication_status="published")
+    )
+    kept = DocumentFactory(file=record_file, publication_status="draft")
+    binned = DocumentFactory(file=record_file, publication_status="draft")
+    soft_delete(binned, tq_archivist, reason="Nhập trùng")
+    client.force_login(tq_archivist)
+
+    confirm = client.get(reverse("recordfile:publish", args=[record_file.pk]))
+    assert confirm.context["counts"] == {"recordfile": 1, "document": 1}
+    client.post(reverse("recordfile:publish", args=[record_file.pk]))
+    binned.refresh_from_db()
+    restore(binned, tq_archivist)
+
+    kept.refresh_from_db()
+    binned.refresh_from_db()
+    assert kept.publication_status == "published"
+    assert binned.publication_status == "draft"
+    assert binned.deleted_at is None
