@@ -74,7 +74,10 @@ def may_upload(user, record):
 
 
 def scans_in_scope(user):
-    queryset = DigitalObject.objects.select_related("archive", "document", "record_file")
+    """The scans of ``user``'s archives, less those of records in the recycle bin."""
+    queryset = DigitalObject.objects.select_related("archive", "document", "record_file").filter(
+        document__deleted_at__isnull=True, record_file__deleted_at__isnull=True
+    )
     if access.is_national_admin(user):
         return queryset
     return queryset.filter(archive_id__in=access.staff_archive_ids(user))

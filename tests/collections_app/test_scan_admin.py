@@ -20,6 +20,7 @@ from collections_app.factories import (
 from collections_app.file_serving import stored_file_url
 from collections_app.ingest import samples
 from collections_app.models import DigitalObject, ProcessingState, Role
+from collections_app.recycle_bin import soft_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -240,6 +241,24 @@ def test_the_listing_shows_only_the_users_archives_and_filters_by_state(
 
     fragment = client.get(reverse("scans:index_results"), {"state": "failed", "_w_filter_fragment": "1"})
     assert 'name="next" value="/admin/scans/?state=failed"' in fragment.content.decode()
+
+
+def test_scans_of_records_in_the_recycle_bin_are_neither_listed_nor_retried(
+    client, tq_archivist, tq_document
+):
+    binned_document = DocumentFactory(file=tq_document.file)
+    binned = failed_scan(binned_document, content=samples.jpeg_page(dpi=50))
+    kept = failed_scan(tq_document, content=samples.tiff_page(dpi=50))
+    soft_delete(binned_document, tq_archivist, reason="Nhập nhầm hồ sơ")
+    client.force_login(tq_archivist)
+
+    content = client.get(reverse("scans:index")).content.decode()
+    assert kept.original_name in content
+    assert binned.original_name not in content
+    assert "1 bản số hóa lỗi sẽ được đưa vào hàng đợi xử lý lại" in (
+        client.get(reverse("scans:retry_failed")).content.decode()
+    )
+    assert client.post(reverse("scans:retry", args=[binned.pk])).status_code == 404
 
 
 def test_national_admin_filters_by_archive(client, admin_user, tq_document, dn_document, dong_nai):
