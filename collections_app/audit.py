@@ -1,4 +1,5 @@
-"""The audit trail of the archive in Wagtail's log: field changes, role changes, deletes and restores.
+"""The audit trail of the archive in Wagtail's log: field changes, role changes, deletes and restores,
+imports.
 
 Everything is written with ``wagtail.log_actions.log`` so it shows in each record's history page and
 in the site history report, with the user and the time.
@@ -101,6 +102,36 @@ def _choice_labels(field):
     return labels
 
 
+# Imports ----------------------------------------------------------------------------------------
+
+
+def log_import(job):
+    """The log entry and the PREMIS ingestion event of an import that wrote its records."""
+    from . import preservation
+    from .models import EventType
+
+    data = {
+        "archive": job.archive.code,
+        "file": job.original_name,
+        "sha256": job.sha256,
+        "rows": job.total_rows,
+        "created": job.created_count,
+        "updated": job.updated_count,
+    }
+    log(job, "collections_app.import", user=job.started_by, data=data)
+    preservation.record_event(
+        EventType.INGESTION,
+        archive=job.archive,
+        object_identifier=f"sha256:{job.sha256}",
+        detail=_import_message(data),
+        agent=job.started_by,
+    )
+
+
+def _import_message(data):
+    return _("Nhập tệp “%(file)s”: %(created)s bản ghi mới, %(updated)s bản ghi cập nhật.") % data
+
+
 # Role changes -----------------------------------------------------------------------------------
 
 
@@ -180,6 +211,13 @@ def register_audit_log_actions(actions):
                 "total": _counts_total(log_entry),
                 "reason": log_entry.data.get("reason", ""),
             }
+
+    @actions.register_action("collections_app.import")
+    class ImportAction(LogFormatter):
+        label = _("Nhập từ tệp")
+
+        def format_message(self, log_entry):
+            return _import_message(log_entry.data)
 
     @actions.register_action("collections_app.role_added")
     class RoleAddedAction(LogFormatter):

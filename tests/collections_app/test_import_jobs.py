@@ -18,11 +18,13 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.urls import reverse
+from wagtail.models import ModelLogEntry
 
 from collections_app.factories import DocumentFactory, FondsFactory, RecordFileFactory, SeriesFactory
 from collections_app.ingest.importing.jobs import find_resumable, run_job
 from collections_app.ingest.importing.writer import Writer
-from collections_app.models import Document, ImportJob, ImportStatus, RecordFile
+from collections_app.models import Document, EventType, ImportJob, ImportStatus, PreservationEvent, RecordFile
 
 pytestmark = pytest.mark.django_db
 
@@ -527,3 +529,30 @@ def test_kill_9_mid_import_leaves_whole_batches_and_resume_writes_each_row_once(
     assert RecordFile.objects.count() == 2500
     assert Document.objects.count() == 22_500
     assert Document.objects.values("reference_code").distinct().count() == 22_500
+
+
+# Audit ----------------------------------------------------------------------------------------------
+
+
+def test_an_import_that_writes_is_in_the_history_and_the_preservation_log(
+    client, tuyen_quang, fonds, tmp_path, admin_user
+):
+    trial = write(tmp_path, inventory(files=1, documents_per_file=1), name="thu.csv")
+    run_job(new_job(tuyen_quang, trial, dry_run=True), path=trial)
+    path = write(tmp_path, inventory(files=2, documents_per_file=3))
+    job = new_job(tuyen_quang, path)
+    job.started_by = admin_user
+    job.save()
+
+    assert run_job(job, path=path).status == ImportStatus.DONE
+
+    entry = ModelLogEntry.objects.get(action="collections_app.import")
+    assert entry.object_id == str(job.pk) and entry.user == admin_user
+    assert (entry.data["created"], entry.data["updated"], entry.data["file"]) == (8, 0, "kiem-ke.csv")
+    event = PreservationEvent.objects.get(event_type=EventType.INGESTION)
+    assert event.archive == tuyen_quang and event.agent_name == admin_user.get_username()
+    assert event.object_identifier == f"sha256:{job.sha256}"
+    message = "Nhập tệp “kiem-ke.csv”: 8 bản ghi mới, 0 bản ghi cập nhật."
+    assert event.detail == message
+    client.force_login(admin_user)
+    assert message in client.get(reverse("wagtailadmin_reports:site_history")).content.decode()

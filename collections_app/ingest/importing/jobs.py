@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ...audit import log_import
 from ...bulk import refresh_planner_statistics
 from ...models import ImportJob, ImportStatus
 from .report import Report
@@ -354,7 +355,10 @@ class JobRunner:
             job.created_count = sum(value for key, value in counts.items() if key.endswith("_new"))
             job.updated_count = sum(value for key, value in counts.items() if key.endswith("_update"))
         job.report = self.report_json()
-        job.save()
+        with transaction.atomic():
+            job.save()
+            if status == ImportStatus.DONE and not job.dry_run:
+                log_import(job)
         if status == ImportStatus.DONE:
             if not job.dry_run:
                 refresh_planner_statistics()
