@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MergeStatus(models.TextChoices):
+    PLANNING = "planning", _("Đang chạy thử (kiểm kê, băm lại tệp)")
+    PLAN_FAILED = "plan_failed", _("Chạy thử không thành")
     PLANNED = "planned", _("Đã lập kế hoạch (chạy thử)")
     FROZEN = "frozen", _("Đã khoanh giữ tài liệu")
     RUNNING = "running", _("Đang chuyển")

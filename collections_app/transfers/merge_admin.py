@@ -26,6 +26,8 @@ from . import freeze, merge_report, merger
 
 NAMESPACE = "merges"
 RESUMABLE = (MergeStatus.RUNNING, MergeStatus.INTERRUPTED, MergeStatus.FAILED, MergeStatus.VERIFYING)
+# Runs that have moved nothing yet (checked again against their steps).
+CANCELLABLE = (MergeStatus.PLANNING, MergeStatus.PLANNED, MergeStatus.FROZEN)
 
 
 def may_merge(user):
@@ -112,19 +114,33 @@ def new_view(request):
     form = MergeStartForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            run = merger.plan_merge(
+            run = merger.start_plan(
                 list(form.cleaned_data["sources"]), form.cleaned_data["into"], user=request.user
             )
         except merger.MergeError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Đã chạy thử: xem báo cáo dưới đây trước khi khoanh giữ và chuyển."))
+            queue_plan(request, run)
             return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
     return TemplateResponse(
         request,
         "collections_app/transfers/merge_new.html",
         {"page_title": _("Bắt đầu hợp nhất"), "form": form, "index_url": reverse(f"{NAMESPACE}:index")},
     )
+
+
+def queue_plan(request, run):
+    merger.plan_run.enqueue(run.pk)
+    run.refresh_from_db()
+    if run.status == MergeStatus.PLANNED:
+        messages.success(request, _("Đã chạy thử: xem báo cáo dưới đây trước khi khoanh giữ và chuyển."))
+    elif run.status == MergeStatus.PLAN_FAILED:
+        messages.error(request, run.message)
+    else:
+        messages.success(
+            request,
+            _("Đang chạy thử: kiểm kê và băm lại mọi tệp của các bên giao. Trang này tự cập nhật khi xong."),
+        )
 
 
 def handover_url(run):
@@ -151,7 +167,9 @@ def run_view(request, pk):
             "done": done,
             "total": total,
             "percent": int(100 * done / total) if total else 100,
-            "running": run.status in (MergeStatus.RUNNING, MergeStatus.VERIFYING),
+            "running": run.status in (MergeStatus.PLANNING, MergeStatus.RUNNING, MergeStatus.VERIFYING),
+            "has_report": bool(run.report),
+            "can_cancel": run.status in CANCELLABLE,
             "can_freeze": run.status == MergeStatus.PLANNED and not merger.blocking_conflicts(run),
             "can_start": run.status == MergeStatus.FROZEN,
             "can_resume": run.status in RESUMABLE,
@@ -223,10 +241,7 @@ def resume_view(request, pk):
 def cancel_view(request, pk):
     """Only a run that has moved nothing may be cancelled; its sources are unfrozen."""
     run = run_or_404(request, pk)
-    if (
-        run.status not in (MergeStatus.PLANNED, MergeStatus.FROZEN)
-        or run.steps.exclude(status=MergeStepStatus.PENDING).exists()
-    ):
+    if run.status not in CANCELLABLE or run.steps.exclude(status=MergeStepStatus.PENDING).exists():
         messages.error(request, _("Chỉ hủy được đợt hợp nhất chưa chuyển phông nào."))
     else:
         if run.status == MergeStatus.FROZEN:
@@ -236,8 +251,18 @@ def cancel_view(request, pk):
     return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
 
 
+def without_report(request, run):
+    """A redirect to the run's page when it has no report yet (its dry run is under way or failed)."""
+    if run.report:
+        return None
+    messages.error(request, _("Đợt hợp nhất này chưa có báo cáo chạy thử."))
+    return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
+
+
 def csv_view(request, pk):
     run = run_or_404(request, pk)
+    if refused := without_report(request, run):
+        return refused
     response = HttpResponse(merge_report.as_csv(run), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="hop-nhat-{run.pk}.csv"'
     return response
@@ -245,6 +270,8 @@ def csv_view(request, pk):
 
 def pdf_view(request, pk):
     run = run_or_404(request, pk)
+    if refused := without_report(request, run):
+        return refused
     response = HttpResponse(merge_report.as_pdf(run), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="hop-nhat-{run.pk}.pdf"'
     return response

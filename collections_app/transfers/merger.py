@@ -5,7 +5,8 @@ A merger is a ``MergeRun`` with one ``MergeStep`` per fonds:
 1. ``plan_merge`` (the dry run) takes stock of each former archive (counts per level, stored files
    and bytes, land and investment records, drafts), finds every code that would clash in the
    destination and proposes new fonds codes, and re-hashes every stored file (SHA-256, streamed),
-   keeping the sums in ``MergeRun.report`` as the "before" of the final check.
+   keeping the sums in ``MergeRun.report`` as the "before" of the final check. The admin's dry run
+   is the ``plan_run`` task: re-hashing a province's scans takes longer than a request may.
 2. ``freeze_run`` ring-fences the former archives: their holdings are read, not edited.
 3. ``execute`` moves the fonds one by one, each fonds in one transaction that also marks its step
    done, so an interrupted run (even a killed process) resumes at the first pending step with no
@@ -17,6 +18,7 @@ A merger is a ``MergeRun`` with one ``MergeStep`` per fonds:
 
 import hashlib
 import itertools
+import logging
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -55,6 +57,7 @@ LAND, INVESTMENT = "dat-dai", "du-an-dau-tu"
 FONDS_CODE_MAX = 13
 CHUNK = 2000
 HASH_BLOCK = 1024 * 1024
+logger = logging.getLogger(__name__)
 # Runs that are under way: a source may be in at most one, and ``--resume`` continues them.
 UNFINISHED = (
     MergeStatus.FROZEN,
@@ -63,7 +66,6 @@ UNFINISHED = (
     MergeStatus.VERIFYING,
     MergeStatus.FAILED,
 )
-OPEN_STATUSES = (MergeStatus.PLANNED, *UNFINISHED)
 
 
 class MergeError(Exception):
@@ -464,13 +466,55 @@ def check_sources(sources, into, exclude_run=None):
 def plan_merge(sources, into, user=None):
     """The dry run: a ``PLANNED`` run with its report and one pending step per fonds."""
     sources = list(dict.fromkeys(sources))
+    return take_stock(start_plan(sources, into, user), sources)
+
+
+def start_plan(sources, into, user=None):
+    """A ``PLANNING`` run of ``sources`` into ``into``, once they are checked; ``take_stock`` plans it."""
+    sources = list(dict.fromkeys(sources))
     check_sources(sources, into)
-    report = build_report(sources, into)
     with transaction.atomic():
-        run = MergeRun.objects.create(into=into, report=report, created_by=user)
+        run = MergeRun.objects.create(into=into, status=MergeStatus.PLANNING, created_by=user)
         run.sources.set(sources)
+    return run
+
+
+def take_stock(run, sources=None):
+    """The report and the steps of a ``PLANNING`` run, which becomes ``PLANNED``.
+
+    A run cancelled while its stock was being taken stays cancelled.
+    """
+    sources = sources or list(run.sources.order_by("code"))
+    report = build_report(sources, run.into)
+    with transaction.atomic():
+        run = MergeRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != MergeStatus.PLANNING:
+            return run
+        run.report, run.status = report, MergeStatus.PLANNED
+        run.save(update_fields=["report", "status"])
         create_steps(run)
     return run
+
+
+@task()
+def plan_run(run_id):
+    """The admin's dry run; a failure is kept in the run (``PLAN_FAILED`` and its message)."""
+    run = MergeRun.objects.filter(pk=run_id, status=MergeStatus.PLANNING).first()
+    if run is None:
+        return None
+    try:
+        run = take_stock(run)
+    except MergeError as error:
+        MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.PLAN_FAILED, message=str(error))
+        return MergeStatus.PLAN_FAILED
+    except Exception as error:
+        logger.exception("Merge run %s: the dry run failed", run.pk)
+        message = _("Chạy thử bị lỗi (%(error)s). Hãy chạy thử lại; nếu lỗi lặp lại, báo quản trị hệ thống.")
+        MergeRun.objects.filter(pk=run.pk).update(
+            status=MergeStatus.PLAN_FAILED, message=message % {"error": error}
+        )
+        raise
+    return run.status
 
 
 def create_steps(run):

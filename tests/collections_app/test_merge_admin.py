@@ -129,3 +129,65 @@ def test_only_leaders_of_the_destination_and_national_admins(client, holdings, t
     assert client.get(reverse("merges:run", args=[run.pk])).status_code in (302, 403)
     response = client.post(reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]})
     assert response.status_code == 200 and "into" in response.context["form"].errors
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """Tasks are kept, not run, as by a worker that has not reached them yet."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def test_the_dry_run_runs_in_the_background_and_the_page_follows_it(
+    client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
+):
+    client.force_login(leader)
+    response = client.post(
+        reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]}, follow=True
+    )
+    run = MergeRun.objects.get()
+    assert run.status == MergeStatus.PLANNING and not run.steps.exists()
+    page = text(response)
+    assert "Đang chạy thử: kiểm kê và băm lại mọi tệp" in page
+    assert 'http-equiv="refresh"' in page
+    assert reverse("merges:csv", args=[run.pk]) not in page and "Khoanh giữ tài liệu" not in page
+    assert "phông đã chuyển" not in page
+    refused = client.get(reverse("merges:csv", args=[run.pk]), follow=True)
+    assert "chưa có báo cáo chạy thử" in text(refused)
+
+    assert merger.plan_run.call(run.pk) == MergeStatus.PLANNED
+
+    page = text(client.get(reverse("merges:run", args=[run.pk])))
+    assert "Mã phông “P01” đã có ở LT75" in page
+    assert "Khoanh giữ tài liệu" in page and 'http-equiv="refresh"' not in page
+    assert run.steps.count() == 2
+
+
+def test_a_dry_run_cancelled_while_under_way_stays_cancelled(
+    client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
+):
+    client.force_login(leader)
+    run = start_run(client, tuyen_quang, dong_nai)
+    response = client.post(reverse("merges:cancel", args=[run.pk]), follow=True)
+    assert "Đã hủy đợt hợp nhất" in text(response)
+
+    merger.plan_run.call(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == MergeStatus.CANCELLED and not run.steps.exists()
+
+
+def test_a_failed_dry_run_says_what_happened(client, holdings, leader, tuyen_quang, dong_nai, monkeypatch):
+    def unreadable_storage(sources, into):
+        raise OSError("kho tệp không phản hồi")
+
+    monkeypatch.setattr(merger, "build_report", unreadable_storage)
+    client.force_login(leader)
+    response = client.post(
+        reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]}, follow=True
+    )
+    page = text(response)
+    assert "Chạy thử bị lỗi (kho tệp không phản hồi). Hãy chạy thử lại" in page
+    assert "Chạy thử không thành" in page and "Khoanh giữ tài liệu" not in page
+    assert MergeRun.objects.get().status == MergeStatus.PLAN_FAILED
+    again = client.post(reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]})
+    assert again.status_code == 302  # a failed dry run blocks nothing
