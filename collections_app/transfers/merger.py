@@ -579,12 +579,18 @@ def freeze_run(run, *, until=None, reason=""):
     check_sources(list(run.sources.all()), run.into, exclude_run=run)
     refuse_if_blocked(run)
     sources = list(run.sources.order_by("code"))
+    newly_frozen = [source for source in sources if source.frozen_at is None]
     freeze.freeze(sources, until=until, reason=reason or default_reason(run))
     planned = {row["id"]: row["counts"] for row in run.report["sources"]}
     changed = any(archive_counts(source) != planned.get(source.pk) for source in sources)
     if changed:
-        replan(run)
-        refuse_if_blocked(run)
+        try:
+            replan(run)
+            refuse_if_blocked(run)
+        except BaseException:
+            # Frozen, the former archives could not be edited to settle what stopped the merger.
+            freeze.unfreeze(newly_frozen)
+            raise
     run.status = MergeStatus.FROZEN
     run.save(update_fields=["status"])
     return changed

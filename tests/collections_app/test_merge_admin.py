@@ -15,7 +15,7 @@ from collections_app.factories import (
     staff_user,
 )
 from collections_app.ingest import samples
-from collections_app.models import Archive, Document, MergeRun, MergeStatus, Role
+from collections_app.models import Archive, Document, MergeRun, MergeStatus, RecordFile, Role
 from collections_app.transfers import merger
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +191,23 @@ def test_a_failed_dry_run_says_what_happened(client, holdings, leader, tuyen_qua
     assert MergeRun.objects.get().status == MergeStatus.PLAN_FAILED
     again = client.post(reverse("merges:new"), {"into": dong_nai.pk, "sources": [tuyen_quang.pk]})
     assert again.status_code == 302  # a failed dry run blocks nothing
+
+
+def test_a_freeze_refused_after_taking_stock_again_leaves_the_former_archive_editable(
+    client, holdings, leader, tuyen_quang, dong_nai
+):
+    client.force_login(leader)
+    run = start_run(client, tuyen_quang, dong_nai)
+    # After the dry run: the former archive gets a document, the destination a file whose code clashes.
+    DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
+    fonds = FondsFactory(archive=dong_nai, code="P09", creator_code="")
+    clash = RecordFileFactory(series=SeriesFactory(fonds=fonds, number="01"), file_number="03")
+    clash.creator_code = "P02"
+    clash.save()
+
+    response = client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""}, follow=True)
+
+    assert "Chưa thể hợp nhất" in text(response)
+    assert "P02.2019.03.01" in text(response)
+    assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
+    assert MergeRun.objects.get().status == MergeStatus.PLANNED
