@@ -195,14 +195,32 @@ def freeze_view(request, pk):
                 messages.error(request, error)
         return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
     try:
-        changed = merger.freeze_run(run, until=form.cleaned_data["until"], reason=form.cleaned_data["reason"])
+        changed = merger.freeze_run(
+            run, until=form.cleaned_data["until"], reason=form.cleaned_data["reason"], in_background=True
+        )
     except merger.MergeError as error:
         messages.error(request, str(error))
+    else:
+        report_freeze(request, run, changed)
+    return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
+
+
+def report_freeze(request, run, changed):
+    run.refresh_from_db()
+    if run.status == MergeStatus.PLANNING:
+        messages.warning(
+            request,
+            _(
+                "Tài liệu đã thay đổi từ lúc chạy thử: đã khoanh giữ và đang kiểm kê lại. Trang này tự cập "
+                "nhật khi xong."
+            ),
+        )
+    elif run.status != MergeStatus.FROZEN:
+        messages.error(request, run.message)
     else:
         if changed:
             messages.warning(request, _("Tài liệu đã thay đổi từ lúc chạy thử: báo cáo đã được lập lại."))
         messages.success(request, _("Đã khoanh giữ tài liệu của các cơ quan lưu trữ giao: chỉ còn được xem."))
-    return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
 
 
 def queue_run(request, run):
@@ -244,9 +262,8 @@ def cancel_view(request, pk):
     if run.status not in CANCELLABLE or run.steps.exclude(status=MergeStepStatus.PENDING).exists():
         messages.error(request, _("Chỉ hủy được đợt hợp nhất chưa chuyển phông nào."))
     else:
-        if run.status == MergeStatus.FROZEN:
-            freeze.unfreeze(list(run.sources.all()))
         MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.CANCELLED)
+        merger.release_sources(run)
         messages.success(request, _("Đã hủy đợt hợp nhất; tài liệu không còn bị khoanh giữ."))
     return redirect(reverse(f"{NAMESPACE}:run", args=[run.pk]))
 

@@ -482,7 +482,8 @@ def start_plan(sources, into, user=None):
 def take_stock(run, sources=None):
     """The report and the steps of a ``PLANNING`` run, which becomes ``PLANNED``.
 
-    A run cancelled while its stock was being taken stays cancelled.
+    Also takes stock again for a freeze (the pending steps are replaced). A run cancelled while its
+    stock was being taken stays cancelled.
     """
     sources = sources or list(run.sources.order_by("code"))
     report = build_report(sources, run.into)
@@ -490,6 +491,7 @@ def take_stock(run, sources=None):
         run = MergeRun.objects.select_for_update().get(pk=run.pk)
         if run.status != MergeStatus.PLANNING:
             return run
+        run.steps.filter(status=MergeStepStatus.PENDING).delete()
         run.report, run.status = report, MergeStatus.PLANNED
         run.save(update_fields=["report", "status"])
         create_steps(run)
@@ -497,23 +499,29 @@ def take_stock(run, sources=None):
 
 
 @task()
-def plan_run(run_id):
-    """The admin's dry run; a failure is kept in the run (``PLAN_FAILED`` and its message)."""
+def plan_run(run_id, frozen_by_freeze=None):
+    """The admin's dry run, or the stock a freeze takes again (``frozen_by_freeze``: the archives that
+    freeze froze, unfrozen unless it completes). A failure is kept in the run (``PLAN_FAILED``)."""
     run = MergeRun.objects.filter(pk=run_id, status=MergeStatus.PLANNING).first()
     if run is None:
         return None
     try:
         run = take_stock(run)
-    except MergeError as error:
-        MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.PLAN_FAILED, message=str(error))
-        return MergeStatus.PLAN_FAILED
     except Exception as error:
-        logger.exception("Merge run %s: the dry run failed", run.pk)
-        message = _("Chạy thử bị lỗi (%(error)s). Hãy chạy thử lại; nếu lỗi lặp lại, báo quản trị hệ thống.")
-        MergeRun.objects.filter(pk=run.pk).update(
-            status=MergeStatus.PLAN_FAILED, message=message % {"error": error}
-        )
-        raise
+        unfreeze_ids(frozen_by_freeze)
+        if isinstance(error, MergeError):
+            message = str(error)
+        else:
+            logger.exception("Merge run %s: taking stock failed", run.pk)
+            message = _(
+                "Chạy thử bị lỗi (%(error)s). Hãy chạy thử lại; nếu lỗi lặp lại, báo quản trị hệ thống."
+            ) % {"error": error}
+        MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.PLAN_FAILED, message=message)
+        if not isinstance(error, MergeError):
+            raise
+        return MergeStatus.PLAN_FAILED
+    if frozen_by_freeze is not None and run.status == MergeStatus.PLANNED:
+        run = settle_freeze(run, frozen_by_freeze)
     return run.status
 
 
@@ -532,18 +540,6 @@ def create_steps(run):
     )
 
 
-def replan(run):
-    """Take stock again (holdings changed between the dry run and the freeze)."""
-    sources = list(run.sources.order_by("code"))
-    report = build_report(sources, run.into)
-    with transaction.atomic():
-        run.steps.filter(status=MergeStepStatus.PENDING).delete()
-        run.report = report
-        run.save(update_fields=["report"])
-        create_steps(run)
-    return run
-
-
 def blocking_conflicts(run):
     return [
         conflict
@@ -553,13 +549,20 @@ def blocking_conflicts(run):
     ]
 
 
-def refuse_if_blocked(run):
+def blocked_message(run):
+    """Why ``run`` cannot go on (the conflicts that block it), or an empty string."""
     blocking = blocking_conflicts(run)
-    if blocking:
-        raise MergeError(
-            _("Chưa thể hợp nhất: %(count)s xung đột cần xử lý trước. %(first)s")
-            % {"count": len(blocking), "first": blocking[0]["message"]}
-        )
+    if not blocking:
+        return ""
+    return _("Chưa thể hợp nhất: %(count)s xung đột cần xử lý trước. %(first)s") % {
+        "count": len(blocking),
+        "first": blocking[0]["message"],
+    }
+
+
+def refuse_if_blocked(run):
+    if message := blocked_message(run):
+        raise MergeError(message)
 
 
 # Freezing --------------------------------------------------------------------------------------
@@ -569,8 +572,12 @@ def default_reason(run):
     return _("Hợp nhất vào %(into)s (đợt số %(run)s)") % {"into": run.into.name, "run": run.pk}
 
 
-def freeze_run(run, *, until=None, reason=""):
-    """Ring-fence the former archives; if their holdings changed since the dry run, take stock again."""
+def freeze_run(run, *, until=None, reason="", in_background=False):
+    """Ring-fence the former archives; if their holdings changed since the dry run, take stock again.
+
+    With ``in_background`` the stock is taken again by the ``plan_run`` task (the run is ``PLANNING``
+    until then). Returns whether the holdings had changed.
+    """
     if run.status not in (MergeStatus.PLANNED, MergeStatus.FROZEN):
         raise MergeError(
             _("Đợt hợp nhất số %(run)s đang ở trạng thái “%(status)s”, không khoanh giữ lại được.")
@@ -579,21 +586,51 @@ def freeze_run(run, *, until=None, reason=""):
     check_sources(list(run.sources.all()), run.into, exclude_run=run)
     refuse_if_blocked(run)
     sources = list(run.sources.order_by("code"))
-    newly_frozen = [source for source in sources if source.frozen_at is None]
+    newly_frozen = [source.pk for source in sources if source.frozen_at is None]
     freeze.freeze(sources, until=until, reason=reason or default_reason(run))
     planned = {row["id"]: row["counts"] for row in run.report["sources"]}
-    changed = any(archive_counts(source) != planned.get(source.pk) for source in sources)
-    if changed:
-        try:
-            replan(run)
-            refuse_if_blocked(run)
-        except BaseException:
-            # Frozen, the former archives could not be edited to settle what stopped the merger.
-            freeze.unfreeze(newly_frozen)
-            raise
-    run.status = MergeStatus.FROZEN
-    run.save(update_fields=["status"])
-    return changed
+    if all(archive_counts(source) == planned.get(source.pk) for source in sources):
+        MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.FROZEN)
+        run.refresh_from_db()
+        return False
+    MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.PLANNING, message="")
+    if in_background:
+        plan_run.enqueue(run.pk, newly_frozen)
+        run.refresh_from_db()
+        return True
+    try:
+        run = take_stock(run)
+    except BaseException:
+        unfreeze_ids(newly_frozen)
+        MergeRun.objects.filter(pk=run.pk, status=MergeStatus.PLANNING).update(status=MergeStatus.PLANNED)
+        raise
+    settle_freeze(run, newly_frozen)
+    refuse_if_blocked(run)
+    return True
+
+
+def settle_freeze(run, frozen_by_freeze):
+    """After a freeze took stock again: ``FROZEN``, or, with conflicts that block, ``PLANNED`` with the
+    archives that freeze froze unfrozen, so that their staff can settle the conflicts."""
+    message = blocked_message(run)
+    if not message:
+        MergeRun.objects.filter(pk=run.pk).update(status=MergeStatus.FROZEN)
+    else:
+        unfreeze_ids(frozen_by_freeze)
+        MergeRun.objects.filter(pk=run.pk).update(message=message)
+    run.refresh_from_db()
+    return run
+
+
+def unfreeze_ids(archive_ids):
+    if archive_ids:
+        freeze.unfreeze(list(Archive.objects.filter(pk__in=archive_ids)))
+
+
+def release_sources(run):
+    """Unfreeze the former archives of a cancelled run, those that no other unfinished run holds."""
+    held = MergeRun.objects.filter(status__in=UNFINISHED).exclude(pk=run.pk).values("sources")
+    freeze.unfreeze(list(run.sources.filter(frozen_at__isnull=False).exclude(pk__in=held)))
 
 
 # Moving ------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django_tasks import task_backends
 
 from collections_app.factories import (
     DigitalObjectFactory,
@@ -211,3 +212,49 @@ def test_a_freeze_refused_after_taking_stock_again_leaves_the_former_archive_edi
     assert "P02.2019.03.01" in text(response)
     assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
     assert MergeRun.objects.get().status == MergeStatus.PLANNED
+
+
+def run_queued_tasks():
+    """What the worker does when it reaches the queued tasks."""
+    backend = task_backends["default"]
+    for result in backend.results:
+        result.task.call(*result.args, **result.kwargs)
+    backend.clear()
+
+
+def test_a_freeze_after_holdings_changed_takes_stock_again_in_the_background(
+    client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
+):
+    client.force_login(leader)
+    run = start_run(client, tuyen_quang, dong_nai)
+    run_queued_tasks()
+    DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
+
+    response = client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""}, follow=True)
+
+    page = text(response)
+    assert "đã khoanh giữ và đang kiểm kê lại" in page and 'http-equiv="refresh"' in page
+    assert Archive.objects.get(pk=tuyen_quang.pk).is_frozen
+    assert MergeRun.objects.get().status == MergeStatus.PLANNING
+    run_queued_tasks()
+    page = text(client.get(reverse("merges:run", args=[run.pk])))
+    assert "Bắt đầu chuyển" in page
+    run.refresh_from_db()
+    assert run.status == MergeStatus.FROZEN
+    assert sum(row["counts"]["documents"] for row in run.report["sources"][0]["fonds"]) == 3
+
+
+def test_cancelling_while_a_freeze_takes_stock_again_unfreezes_the_former_archive(
+    client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
+):
+    client.force_login(leader)
+    run = start_run(client, tuyen_quang, dong_nai)
+    run_queued_tasks()
+    DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
+    client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""})
+
+    client.post(reverse("merges:cancel", args=[run.pk]))
+    run_queued_tasks()
+
+    assert MergeRun.objects.get().status == MergeStatus.CANCELLED
+    assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
