@@ -222,15 +222,20 @@ def run_queued_tasks():
     backend.clear()
 
 
+def freeze_after_a_change(client, tuyen_quang, dong_nai):
+    """A dry run done by the worker, a document added to the former archive, then the freeze."""
+    run = start_run(client, tuyen_quang, dong_nai)
+    run_queued_tasks()
+    DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
+    response = client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""}, follow=True)
+    return run, response
+
+
 def test_a_freeze_after_holdings_changed_takes_stock_again_in_the_background(
     client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
 ):
     client.force_login(leader)
-    run = start_run(client, tuyen_quang, dong_nai)
-    run_queued_tasks()
-    DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
-
-    response = client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""}, follow=True)
+    run, response = freeze_after_a_change(client, tuyen_quang, dong_nai)
 
     page = text(response)
     assert "đã khoanh giữ và đang kiểm kê lại" in page and 'http-equiv="refresh"' in page
@@ -248,10 +253,7 @@ def test_cancelling_while_a_freeze_takes_stock_again_unfreezes_the_former_archiv
     client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
 ):
     client.force_login(leader)
-    run = start_run(client, tuyen_quang, dong_nai)
-    run_queued_tasks()
-    DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
-    client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""})
+    run, _response = freeze_after_a_change(client, tuyen_quang, dong_nai)
 
     client.post(reverse("merges:cancel", args=[run.pk]))
     run_queued_tasks()
