@@ -150,6 +150,13 @@ def handover_url(run):
         return None
 
 
+def opening_changes(source):
+    """The former archive's opening changes with each listed one in words, for the run's page."""
+    changes = merge_report.opening_changes_of(source)
+    listed = [(change, merge_report.opening_change_message(change)) for change in changes["listed"]]
+    return {**changes, "listed": listed, "more": changes["earlier"] + changes["later"] - len(listed)}
+
+
 def run_view(request, pk):
     run = run_or_404(request, pk)
     done, total = merger.progress(run)
@@ -160,7 +167,9 @@ def run_view(request, pk):
         {
             "page_title": _("Đợt hợp nhất số %(run)s") % {"run": run.pk},
             "run": run,
-            "sources": [(source, merge_report.source_rows(source)) for source in sources],
+            "sources": [
+                (source, merge_report.source_rows(source), opening_changes(source)) for source in sources
+            ],
             "level_labels": merge_report.level_labels(),
             "blocking": merger.blocking_conflicts(run),
             "steps": run.steps.select_related("source").order_by("pk"),

@@ -47,7 +47,33 @@ def source_rows(source):
         (_("Xung đột mã"), number(len(source["conflicts"]))),
         (_("Tệp sai mã băm hoặc bị thiếu"), number(len(source["fixity_problems"]))),
     ]
+    changes = opening_changes_of(source)
+    rows.append(
+        (
+            _("Mở tài liệu hạn chế: sớm hơn / muộn hơn"),
+            f"{number(changes['earlier'])} / {number(changes['later'])}",
+        )
+    )
     return rows
+
+
+def opening_changes_of(source):
+    """The opening changes of a former archive (none in reports made before they were taken stock of)."""
+    return source.get("opening_changes") or {"earlier": 0, "later": 0, "listed": []}
+
+
+def opening_change_message(change):
+    """One listed opening change, in words."""
+    never = _("không tự mở")
+    return _("%(code)s: %(before)s → %(after)s") % {
+        "code": change["code"],
+        "before": _long_date(change["before"]) or never,
+        "after": _long_date(change["after"]) or never,
+    }
+
+
+def _long_date(iso):
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if iso else ""
 
 
 def title(run):
@@ -78,6 +104,10 @@ def as_text(run):
         lines += ["  " + _("[xung đột] %(message)s") % {"message": c["message"]} for c in source["conflicts"]]
         lines += [
             "  " + _("[tệp] %(message)s") % {"message": p["message"]} for p in source["fixity_problems"]
+        ]
+        lines += [
+            "  " + _("[mở tài liệu] %(message)s") % {"message": opening_change_message(change)}
+            for change in opening_changes_of(source)["listed"]
         ]
         lines.append("")
     blocking = run.report.get("blocking", 0)
@@ -114,6 +144,8 @@ def csv_rows(run):
             yield [_("Xung đột"), source["code"], conflict["code"], conflict["proposed"], conflict["message"]]
         for problem in source["fixity_problems"]:
             yield [_("Tệp"), source["code"], problem["name"], "", problem["message"]]
+        for change in opening_changes_of(source)["listed"]:
+            yield [_("Mở tài liệu"), source["code"], change["code"], "", opening_change_message(change)]
 
 
 def as_csv(run):
@@ -159,7 +191,9 @@ def as_pdf(run):
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
-        for item in [*source["conflicts"], *source["fixity_problems"]]:
-            pdf.multi_cell(0, 5, f"• {item['message']}", new_x="LMARGIN", new_y="NEXT")
+        messages = [item["message"] for item in [*source["conflicts"], *source["fixity_problems"]]]
+        messages += [opening_change_message(change) for change in opening_changes_of(source)["listed"]]
+        for message in messages:
+            pdf.multi_cell(0, 5, f"• {message}", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
     return bytes(pdf.output())

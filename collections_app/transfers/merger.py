@@ -3,7 +3,8 @@
 A merger is a ``MergeRun`` with one ``MergeStep`` per fonds:
 
 1. ``plan_merge`` (the dry run) takes stock of each former archive (counts per level, stored files
-   and bytes, land and investment records, drafts), finds every code that would clash in the
+   and bytes, land and investment records, drafts, conditional records whose opening the
+   destination's rules would change), finds every code that would clash in the
    destination and proposes new fonds codes, and re-hashes every stored file (SHA-256, streamed),
    keeping the sums in ``MergeRun.report`` as the "before" of the final check. The admin's dry run
    is the ``plan_run`` task: re-hashing a province's scans takes longer than a request may.
@@ -47,9 +48,10 @@ from ..models import (
     ReferenceAlias,
     Series,
 )
+from ..opening import active_rules, opens_on
 from ..preservation import build_event
 from ..signals import records_changed
-from ..vocabularies import PublicationStatus
+from ..vocabularies import AccessRegime, PublicationStatus
 from . import freeze
 
 LEVELS = ("fonds", "series", "files", "documents", "scans")
@@ -57,6 +59,8 @@ LAND, INVESTMENT = "dat-dai", "du-an-dau-tu"
 FONDS_CODE_MAX = 13
 CHUNK = 2000
 HASH_BLOCK = 1024 * 1024
+# Opening changes listed one by one in the report; the rest are counted.
+OPENING_CHANGES_LISTED = 200
 logger = logging.getLogger(__name__)
 # Runs that are under way: a source may be in at most one, and ``--resume`` continues them.
 UNFINISHED = (
@@ -376,7 +380,44 @@ def category_counts(source, slug):
     }
 
 
-def plan_source(source, book, sha_seen):
+def opening_changes(source, into):
+    """The conditional records of ``source`` that the rules would open on another day once they belong
+    to ``into``, whose rules then replace the former archive's: ``{"earlier", "later", "listed"}``.
+
+    "earlier" counts those that would open sooner (or at all), "later" those that would open later (or
+    never by themselves); "listed" names the first of them with both dates (ISO, or None: never).
+    """
+    before_rules, after_rules = active_rules(source.pk), active_rules(into.pk)
+    changes = {"earlier": 0, "later": 0, "listed": []}
+    if {rule.pk for rule in before_rules} == {rule.pk for rule in after_rules}:
+        return changes
+    for model in (RecordFile, Document):
+        records = model.objects.filter(
+            archive=source, access_regime=AccessRegime.CONDITIONAL, deleted_at__isnull=True
+        ).prefetch_related("categories")
+        if model is Document:
+            records = records.select_related("file")
+        for record in records.order_by("pk").iterator(chunk_size=CHUNK):
+            before = opens_on(record, before_rules)
+            record.archive_id = into.pk
+            after = opens_on(record, after_rules)
+            if before == after:
+                continue
+            sooner = after is not None and (before is None or after < before)
+            changes["earlier" if sooner else "later"] += 1
+            if len(changes["listed"]) < OPENING_CHANGES_LISTED:
+                changes["listed"].append(
+                    {
+                        "code": record.reference_code,
+                        "before": before.isoformat() if before else None,
+                        "after": after.isoformat() if after else None,
+                        "earlier": sooner,
+                    }
+                )
+    return changes
+
+
+def plan_source(source, book, sha_seen, into):
     conflicts = []
     fonds_rows = []
     for fonds in Fonds.objects.filter(archive=source).order_by("code", "pk"):
@@ -410,6 +451,7 @@ def plan_source(source, book, sha_seen):
         "stored_bytes": file_bytes,
         "land": category_counts(source, LAND),
         "investment": category_counts(source, INVESTMENT),
+        "opening_changes": opening_changes(source, into),
         "fonds": fonds_rows,
         "conflicts": conflicts,
         "fixity_problems": problems,
@@ -420,7 +462,7 @@ def plan_source(source, book, sha_seen):
 def build_report(sources, into):
     book = CodeBook.of(into)
     sha_seen = set()
-    report_sources = [plan_source(source, book, sha_seen) for source in sources]
+    report_sources = [plan_source(source, book, sha_seen, into) for source in sources]
     check_destination_codes(book)
     for source in report_sources:
         source["conflicts"].sort(key=lambda conflict: (conflict["blocking"], conflict["code"]))

@@ -16,7 +16,16 @@ from collections_app.factories import (
     staff_user,
 )
 from collections_app.ingest import samples
-from collections_app.models import Archive, Document, MergeRun, MergeStatus, RecordFile, Role
+from collections_app.models import (
+    Archive,
+    Category,
+    Document,
+    MergeRun,
+    MergeStatus,
+    OpeningRule,
+    RecordFile,
+    Role,
+)
 from collections_app.transfers import merger
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +269,30 @@ def test_cancelling_while_a_freeze_takes_stock_again_unfreezes_the_former_archiv
 
     assert MergeRun.objects.get().status == MergeStatus.CANCELLED
     assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
+
+
+def test_the_dry_run_names_the_restricted_records_the_destinations_rules_would_open_on_another_day(
+    client, holdings, leader, tuyen_quang, dong_nai
+):
+    land = Category.objects.get(slug="dat-dai")
+    record_file = RecordFile.objects.filter(archive=tuyen_quang).first()
+    sooner = DocumentFactory(file=record_file, ordinal=5, access_regime="02")
+    sooner.categories.add(land)
+    later = DocumentFactory(file=record_file, ordinal=6, access_regime="02")
+    year = sooner.issued_year
+    OpeningRule.objects.create(name="TQ: 40 năm", archive=tuyen_quang, basis="years_after_end", years=40)
+    OpeningRule.objects.create(
+        name="ĐN: đất đai 10 năm", archive=dong_nai, basis="years_after_end", years=10, category=land
+    )
+    client.force_login(leader)
+
+    run = start_run(client, tuyen_quang, dong_nai)
+
+    page = text(client.get(reverse("merges:run", args=[run.pk])))
+    assert "1 tài liệu sẽ mở sớm hơn, 1 tài liệu sẽ mở muộn hơn hoặc không tự mở" in page
+    change = f"{sooner.reference_code}: 01/01/{year + 40} → 01/01/{year + 10}"
+    assert f"Mở sớm hơn:</strong> {change}" in page
+    assert f"{later.reference_code}: 01/01/{later.issued_year + 40} → không tự mở" in page
+    csv = client.get(reverse("merges:csv", args=[run.pk])).content.decode("utf-8-sig")
+    assert f"Mở tài liệu,LT08,{sooner.reference_code},,{change}" in csv
+    assert client.get(reverse("merges:pdf", args=[run.pk])).content.startswith(b"%PDF")
