@@ -513,7 +513,6 @@ def plan_merge(sources, into, user=None):
 
 def start_plan(sources, into, user=None):
     """A ``PLANNING`` run of ``sources`` into ``into``, once they are checked; ``take_stock`` plans it."""
-    sources = list(dict.fromkeys(sources))
     check_sources(sources, into)
     with transaction.atomic():
         run = MergeRun.objects.create(into=into, status=MergeStatus.PLANNING, created_by=user)
@@ -641,12 +640,12 @@ def freeze_run(run, *, until=None, reason="", in_background=False):
         run.refresh_from_db()
         return True
     try:
-        run = take_stock(run)
+        settle_freeze(take_stock(run), newly_frozen)
     except BaseException:
         unfreeze_ids(newly_frozen)
         MergeRun.objects.filter(pk=run.pk, status=MergeStatus.PLANNING).update(status=MergeStatus.PLANNED)
         raise
-    settle_freeze(run, newly_frozen)
+    run.refresh_from_db()
     refuse_if_blocked(run)
     return True
 

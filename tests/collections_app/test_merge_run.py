@@ -283,3 +283,18 @@ def test_a_new_code_held_as_a_former_code_in_the_destination_blocks_the_merger(
     ]
     with pytest.raises(merger.MergeError, match="LT75.P01-LT08.2019.07.01"):
         merger.execute(run)
+
+
+def test_a_run_whose_holdings_changed_since_the_dry_run_moves_and_verifies_what_is_there_now(
+    holdings, tuyen_quang, dong_nai
+):
+    run = merger.plan_merge([tuyen_quang], dong_nai)
+    added = DocumentFactory(file=holdings["file"], ordinal=3)
+
+    assert merger.freeze_run(run) is True
+    assert run.status == MergeStatus.FROZEN
+    assert run.report["totals"]["documents"] == 4
+    run = merger.execute(run)
+
+    assert run.status == MergeStatus.DONE, run.message
+    assert Document.objects.get(pk=added.pk).archive == dong_nai
