@@ -103,10 +103,11 @@ def scan(level, hits, depth, unreadable=None, may_open=None, check_exclusion=Non
         elif part == CANDIDATE:
             result.candidates.append(Candidate(pk, score, tuple(values), flag=count))
         elif part == GROUP:
-            # The column's number is in the key's place; every match falls in one group per column.
+            # The column's number is in the key's place; every match falls in one group per column, so
+            # the archive's groups (always counted) add up to the count.
             name = FACET_COLUMNS[pk]
             result.facets[name][values[pk]] += count
-            if pk == 0:
+            if name == "archive":
                 result.count += count
         elif part == CATEGORY:
             result.categories[pk] += count
