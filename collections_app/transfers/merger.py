@@ -36,6 +36,7 @@ from ..models import (
     AliasReason,
     Archive,
     DigitalObject,
+    DigitizationPlan,
     Document,
     EventType,
     Fonds,
@@ -732,6 +733,7 @@ def move_fonds(run, step):
         AccessGrant.objects.filter(
             Q(record_file__fonds_id=fonds.pk) | Q(document__file__fonds_id=fonds.pk)
         ).update(archive=into)
+        DigitizationPlan.objects.filter(fonds_id=fonds.pk).update(archive=into)
         step.status = MergeStepStatus.DONE
         step.counts = {**fonds_counts(fonds.pk), "fonds": 1}
         step.finished_at = timezone.now()

@@ -22,11 +22,13 @@ from collections_app.factories import (
 )
 from collections_app.file_serving import stored_file_url
 from collections_app.ingest import samples
+from collections_app.ingest.digitization import archive_progress
 from collections_app.models import (
     AliasReason,
     Archive,
     Category,
     DigitalObject,
+    DigitizationPlan,
     Document,
     EventType,
     Fonds,
@@ -298,3 +300,14 @@ def test_a_run_whose_holdings_changed_since_the_dry_run_moves_and_verifies_what_
 
     assert run.status == MergeStatus.DONE, run.message
     assert Document.objects.get(pk=added.pk).archive == dong_nai
+
+
+def test_a_moved_fonds_takes_its_digitization_plan_to_the_merged_archive(holdings, tuyen_quang, dong_nai):
+    plan = DigitizationPlan.objects.create(archive=tuyen_quang, fonds=holdings["fonds"], pages_planned=500)
+
+    merger.execute(merger.plan_merge([tuyen_quang], dong_nai))
+
+    plan.refresh_from_db()
+    assert plan.archive == dong_nai
+    assert [row.plan for row in archive_progress(dong_nai).rows if row.plan is not None] == [plan]
+    assert all(row.plan is None for row in archive_progress(tuyen_quang).rows)
