@@ -6,8 +6,7 @@ The description tree itself is not made of pages (a province holds millions of d
 
 from django.conf import settings
 from django.db import models
-from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
@@ -15,7 +14,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 
 from collections_app import access, unit_changes
-from collections_app.models import Document, Fonds, RecordFile, Series
+from collections_app.codes import resolve_reference
+from collections_app.models import Document, Fonds, MergeRun, MergeStatus, RecordFile, Series
 from collections_app.paging import FarPagePaginator
 
 from .forms import ArchivePageForm
@@ -44,6 +44,14 @@ class NationalHomePage(Page):
         return context
 
 
+class RecordMoved(Exception):
+    """A record asked for by a former code under this page now has another page (``url``)."""
+
+    def __init__(self, url):
+        super().__init__(url)
+        self.url = url
+
+
 class ArchivePage(RoutablePageMixin, Page):
     """The home of one provincial archive, serving its description tree."""
 
@@ -70,6 +78,12 @@ class ArchivePage(RoutablePageMixin, Page):
         verbose_name = _("trang cơ quan lưu trữ")
         verbose_name_plural = _("trang cơ quan lưu trữ")
 
+    def serve(self, request, *args, **kwargs):
+        try:
+            return super().serve(request, *args, **kwargs)
+        except RecordMoved as moved:
+            return HttpResponsePermanentRedirect(moved.url)
+
     # Routes ---------------------------------------------------------------------------------
 
     @path("")
@@ -84,6 +98,7 @@ class ArchivePage(RoutablePageMixin, Page):
                 "unit_parameter": unit_changes.UNIT_PARAMETER,
                 "statistics": self.statistics(request.user),
                 "absorbed_units": self.archive.unit.absorbed_units() if self.archive else [],
+                **self.merger_context(),
             },
             template="portal/archive_page.html",
         )
@@ -141,14 +156,40 @@ class ArchivePage(RoutablePageMixin, Page):
             RecordFile: ["fonds", "series"],
             Document: ["file__fonds", "file__series"],
         }
-        record = get_object_or_404(
-            model.objects.select_related("archive", *related.get(model, [])),
-            reference_code=code,
-            archive=self.archive,
+        record = (
+            model.objects.select_related("archive", *related.get(model, []))
+            .filter(reference_code=code, archive=self.archive)
+            .first()
         )
+        if record is None:
+            self._follow_former_code(request, model, code)
         if not access.can_view_metadata(request.user, record):
             raise Http404
         return record
+
+    def _follow_former_code(self, request, model, code):
+        """Send a former code (a merger's, a recoding's) on to the record's page; otherwise not found."""
+        record, is_alias = resolve_reference(code)
+        if is_alias and isinstance(record, model) and access.can_view_metadata(request.user, record):
+            url = canonical_url(record)
+            if url:
+                raise RecordMoved(url)
+        raise Http404
+
+    def merger_context(self):
+        """Where this archive's holdings went in its last finished merger, for its home page."""
+        if not self.archive:
+            return {}
+        run = (
+            MergeRun.objects.filter(status=MergeStatus.DONE, sources=self.archive)
+            .select_related("into")
+            .order_by("-finished_at", "-pk")
+            .first()
+        )
+        if run is None:
+            return {}
+        page = ArchivePage.objects.live().filter(archive=run.into).first()
+        return {"merger": run, "merger_url": page.url if page else None}
 
     def _render_record(self, request, record, template, **context):
         return self.render(

@@ -11,7 +11,8 @@ from collections_app.factories import (
     SeriesFactory,
     staff_user,
 )
-from collections_app.models import Role
+from collections_app.models import RecordFile, Role
+from collections_app.transfers import merger
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +167,21 @@ def test_healthz_reports_each_part(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "storage": "ok", "tasks": "ok", "search": "ok"}
+
+
+def test_after_a_merger_the_former_archive_says_where_and_its_old_links_follow(client, tree, dong_nai):
+    draft = RecordFileFactory(series=tree["series"], file_number="13", publication_status="draft")
+    old_file, old_draft = tree["file"].reference_code, draft.reference_code
+    merger.execute(merger.plan_merge([tree["fonds"].archive], dong_nai))
+
+    home = client.get("/tuyen-quang/").content.decode()
+    assert "tài liệu của cơ quan lưu trữ này đã được chuyển về" in home
+    assert f"{dong_nai.name}; đường dẫn cũ vẫn dẫn tới tài liệu ở nơi mới." in home
+    assert 'href="/dong-nai/"' in home
+    response = client.get(f"/tuyen-quang/ho-so/{old_file}/")
+    moved = RecordFile.objects.get(pk=tree["file"].pk)
+    assert response.status_code == 301
+    assert response["Location"] == f"/dong-nai/ho-so/{moved.reference_code}/"
+    assert client.get(response["Location"]).status_code == 200
+    assert client.get(f"/tuyen-quang/ho-so/{old_draft}/").status_code == 404
+    assert client.get(f"/tuyen-quang/tai-lieu/{old_file}/").status_code == 404
