@@ -59,6 +59,11 @@ class FoldingCompilerMixin:
         if is_blank(self.query):
             self.query = Not(MatchAll())
 
+    def matches_words(self):
+        """Whether the query is words to match (plain, phrases, and/or), which the description can
+        explain; not a negation, a match-all or a boost."""
+        return isinstance(self.query, (PlainText, Phrase, And, Or))
+
     def check(self):
         """Skip modelsearch's filter-field check: a database backend runs the queryset itself as SQL.
 

@@ -10,7 +10,6 @@ search tell in SQL whether a record's description explains a match (``MatchesDes
 from django.db.models import BooleanField, F, Func
 from modelsearch.backends.database.postgres import postgres as modelsearch_postgres
 from modelsearch.index import SearchField
-from modelsearch.query import And, Or, Phrase, PlainText
 from modelsearch.utils import get_content_type_pk
 
 from ..backend import DESCRIPTION_MATCH
@@ -119,7 +118,7 @@ class PostgresIndex(modelsearch_postgres.PostgresIndex):
 
 class PostgresSearchQueryCompiler(FoldingCompilerMixin, modelsearch_postgres.PostgresSearchQueryCompiler):
     def search(self, config, start, stop, score_field=None, backend=None):
-        if self.fields is None and isinstance(self.query, (PlainText, Phrase, And, Or)):
+        if self.fields is None and self.matches_words():
             # An alias, not an annotation: computed only where the search asks (closed matches).
             tsquery = self.build_tsquery(self.query, config=config)
             matches = MatchesDescription(F("index_entries__body"), tsquery)
@@ -131,7 +130,7 @@ class PostgresSearchQueryCompiler(FoldingCompilerMixin, modelsearch_postgres.Pos
 
         Expressions on the index entry of a queryset that ``search`` has already joined to it.
         """
-        if not isinstance(self.query, (PlainText, Phrase, And, Or)):
+        if not self.matches_words():
             return None
         tsquery = self.build_tsquery(self.query, config=self.get_config(backend))
         body = F("index_entries__body")

@@ -21,7 +21,7 @@ from django.db.models import BooleanField, F, Func, IntegerField
 from django.db.models.functions import Cast
 from modelsearch.backends.database.sqlite import sqlite as modelsearch_sqlite
 from modelsearch.backends.database.sqlite.query import MatchExpression, normalize
-from modelsearch.query import And, MatchAll, Not, Or, Phrase, PlainText
+from modelsearch.query import MatchAll, Not
 from modelsearch.utils import get_content_type_pk
 
 from ..backend import DESCRIPTION_MATCH
@@ -205,7 +205,7 @@ class SQLiteSearchQueryCompiler(
     )
 
     def with_description_match(self, queryset, search_query):
-        if self.fields is not None or not isinstance(self.query, (PlainText, Phrase, And, Or)):
+        if self.fields is not None or not self.matches_words():
             return queryset
         # An alias, not an annotation: computed only where the search asks (closed matches).
         return queryset.alias(**{DESCRIPTION_MATCH: MatchesDescription(F("index_entries__id"), search_query)})
@@ -215,7 +215,7 @@ class SQLiteSearchQueryCompiler(
 
         Expressions on the index entry of a queryset that ``search`` has already joined to it.
         """
-        if not isinstance(self.query, (PlainText, Phrase, And, Or)):
+        if not self.matches_words():
             return None
         search_query = self.build_search_query(normalize(self.query))
         entry = F("index_entries__id")
