@@ -23,6 +23,7 @@ from .events import AliasReason, ReferenceAlias
 from .preservation import EventOutcome, EventType, PreservationEvent
 from .transfers import (
     HandoverRecord,
+    HandoverStatus,
     InformationPackage,
     MergeRun,
     MergeStatus,
@@ -39,6 +40,7 @@ __all__ = [
     "EventOutcome",
     "EventType",
     "HandoverRecord",
+    "HandoverStatus",
     "InformationPackage",
     "MergeRun",
     "MergeStatus",

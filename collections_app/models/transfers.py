@@ -90,8 +90,17 @@ class MergeStep(models.Model):
         return self.old_reference_code
 
 
+class HandoverStatus(models.TextChoices):
+    DRAWING = "drawing", _("Đang lập")
+    SIGNED = "signed", _("Đã ký số")
+    FAILED = "failed", _("Lập không thành")
+
+
 class HandoverRecord(models.Model):
-    """Biên bản giao nhận: what one side handed over to the other, signed, one copy per side."""
+    """Biên bản giao nhận: what one side handed over to the other, signed, one copy per side.
+
+    Saved ``DRAWING`` when the leader submits it; the ``draw_handover`` task draws and signs both copies.
+    """
 
     number = models.CharField(_("số biên bản"), max_length=50)
     handed_over_on = models.DateField(_("ngày giao nhận"))
@@ -125,6 +134,10 @@ class HandoverRecord(models.Model):
     receiver_copy_sha256 = models.CharField(max_length=64, blank=True)
     signed_at = models.DateTimeField(_("ký số lúc"), null=True, blank=True)
     signer = models.CharField(_("chứng thư ký số"), max_length=300, blank=True)
+    status = models.CharField(
+        _("trạng thái"), max_length=8, choices=HandoverStatus.choices, default=HandoverStatus.DRAWING
+    )
+    message = models.TextField(_("thông báo"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,6 +7,10 @@ SHA-256 of every stored file. The record states both sides, the volume, the phys
 carries that inventory as its annex. It is written as PDF/A-2B (fpdf2, DejaVu fonts embedded so
 Vietnamese renders everywhere), signed (``collections_app.signing``), in two copies that differ only
 by the side each is for, stored under a private prefix of the default storage with their SHA-256.
+
+Drawing and signing the copies of a provincial merger takes longer than a request may, so the admin
+saves the record ``DRAWING`` (``start_handover``) and the ``draw_handover`` task takes stock of its
+source again and signs it (``SIGNED``, or ``FAILED`` with what went wrong).
 """
 
 import hashlib
@@ -26,10 +30,20 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from .. import signing
 from ..ingest.samples import font_path
-from ..models import DigitalObject, Document, Fonds, HandoverRecord, InformationPackage, RecordFile
+from ..models import (
+    DigitalObject,
+    Document,
+    Fonds,
+    HandoverRecord,
+    HandoverStatus,
+    InformationPackage,
+    MergeRun,
+    RecordFile,
+)
 from ..preservation import software_agent
 
 logger = logging.getLogger(__name__)
@@ -266,11 +280,52 @@ def inventory_for_package_batch(batch):
     return build_inventory(fonds_ids, file_ids=file_ids, packages=rows)
 
 
+def inventory_of_source(source):
+    """The inventory of the source a record keeps (``volume["source"]``), taken stock of now."""
+    kind = source.get("kind")
+    if kind == "merge_run":
+        run = MergeRun.objects.filter(pk=source.get("merge_run")).first()
+        if run is None:
+            raise HandoverError(
+                _("Không tìm thấy đợt hợp nhất số %(run)s: lập biên bản mới từ trang đợt hợp nhất.")
+                % {"run": source.get("merge_run")}
+            )
+        return inventory_for_merge(run, source.get("source_archive"))
+    if kind == "package_batch":
+        return inventory_for_package_batch(uuid.UUID(source["batch"]))
+    if kind == "fonds":
+        return inventory_of_fonds_codes(source.get("fonds", []))
+    raise HandoverError(_("Biên bản không ghi nguồn tài liệu giao nhận: lập biên bản mới."))
+
+
+def inventory_of_fonds_codes(codes):
+    fonds = list(Fonds.objects.filter(reference_code__in=codes))
+    missing = sorted(set(codes) - {item.reference_code for item in fonds})
+    if missing:
+        raise HandoverError(
+            _(
+                "Không còn phông nào mang mã: %(codes)s (có thể đã đổi mã khi hợp nhất): lập biên bản mới "
+                "với mã tham chiếu hiện nay."
+            )
+            % {"codes": ", ".join(missing)}
+        )
+    return inventory_for_fonds(fonds)
+
+
+def refuse_if_empty(inventory):
+    if inventory.is_empty:
+        raise HandoverError(_("Không có phông, hồ sơ hay gói tin nào để giao nhận: chọn lại nguồn tài liệu."))
+
+
 # The volume ---------------------------------------------------------------------------------------------
 
 
 def volume_of(inventory, *, boxes=None, shelf_metres=None):
-    """The volume stated in the record: counted from the inventory, boxes and metres as entered."""
+    """The volume stated in the record: counted from the inventory, boxes and metres as entered.
+
+    What was entered is kept under ``entered``, so that counting again (``recounted_volume``) keeps it.
+    """
+    entered = {"boxes": boxes, "shelf_metres": None if shelf_metres is None else str(shelf_metres)}
     totals = inventory.totals()
     boxes = totals["boxes"] if boxes is None else boxes
     if shelf_metres is None:
@@ -286,22 +341,82 @@ def volume_of(inventory, *, boxes=None, shelf_metres=None):
         "digital_files": totals["digital_files"] + totals["packages"],
         "bytes": totals["bytes"] + totals["package_bytes"],
         "checksum_algorithm": CHECKSUM_ALGORITHM,
+        "entered": entered,
     }
+
+
+def recounted_volume(volume, inventory):
+    """``volume`` counted again from ``inventory``, with what the leader entered (boxes, metres, place…)."""
+    entered = volume.get("entered") or {}
+    metres = entered.get("shelf_metres")
+    counted = volume_of(
+        inventory, boxes=entered.get("boxes"), shelf_metres=None if metres is None else Decimal(metres)
+    )
+    return {**volume, **counted}
 
 
 # Creating the record ------------------------------------------------------------------------------------
 
 
-def create_handover(record, inventory, *, user=None, place="", basis="", source=None):
-    """Render, sign and store both copies, then save ``record`` (an unsaved HandoverRecord).
-
-    Atomic: the two files are written first, then the row; if anything fails, no row is left and
-    the files already written are removed.
-    """
-    if inventory.is_empty:
-        raise HandoverError(_("Không có phông, hồ sơ hay gói tin nào để giao nhận: chọn lại nguồn tài liệu."))
+def start_handover(record, *, user=None, place="", basis="", source=None):
+    """Save ``record`` (unsaved) ``DRAWING``, with its place, basis and the source it lists; its number
+    is then taken. The ``draw_handover`` task, queued by the caller, draws and signs it."""
     record.volume = {**record.volume, "place": place, "basis": basis, "source": source or {}}
     record.created_by = user
+    record.status, record.message = HandoverStatus.DRAWING, ""
+    record.save()
+    return record
+
+
+@task()
+def draw_handover(record_id):
+    """Draw, sign and store both copies of a ``DRAWING`` record; a failure is kept in it (``FAILED``).
+
+    A record in any other status (the task queued twice, or already done) is left as it is.
+    """
+    record = HandoverRecord.objects.filter(pk=record_id, status=HandoverStatus.DRAWING).first()
+    if record is None:
+        return None
+    try:
+        sign_handover(record)
+    except Exception as error:
+        if isinstance(error, HandoverError):
+            message = str(error)
+        else:
+            logger.exception("Handover record %s: drawing failed", record.pk)
+            message = _(
+                "Lập biên bản bị lỗi (%(error)s). Hãy bấm “Lập lại”; nếu lỗi lặp lại, báo quản trị hệ thống."
+            ) % {"error": error}
+        HandoverRecord.objects.filter(pk=record.pk, status=HandoverStatus.DRAWING).update(
+            status=HandoverStatus.FAILED, message=message
+        )
+        if not isinstance(error, HandoverError):
+            raise
+        return HandoverStatus.FAILED
+    return HandoverStatus.SIGNED
+
+
+def redraw_handover(record):
+    """Queue a ``FAILED`` record to be drawn again; False when it is not (or no longer) failed."""
+    with transaction.atomic():
+        again = HandoverRecord.objects.filter(pk=record.pk, status=HandoverStatus.FAILED).update(
+            status=HandoverStatus.DRAWING, message=""
+        )
+        if again:
+            draw_handover.enqueue(record.pk)
+    return bool(again)
+
+
+def sign_handover(record):
+    """Take stock of the record's source again, render, sign and store both copies: ``SIGNED``.
+
+    Atomic: the two files are written first, then the row in a transaction; if anything fails, the
+    files already written are removed and the row is left as it was. When another run of the task
+    signed the record first, its files are kept and this run's removed.
+    """
+    inventory = inventory_of_source(record.volume.get("source") or {})
+    refuse_if_empty(inventory)
+    record.volume = recounted_volume(record.volume, inventory)
     signed_at = timezone.localtime(timezone.now()).replace(microsecond=0)
     # The annex is the same in both copies: drawn once (it is most of the work for a large transfer).
     annex = HandoverDocument(record, inventory, None, created_at=signed_at).render_annex()
@@ -319,11 +434,12 @@ def create_handover(record, inventory, *, user=None, place="", basis="", source=
         summary = signing.verify_signature(copies[GIVER])
         record.signed_at = signed_at
         record.signer = (summary.organisation or summary.signer)[:300]
-        with transaction.atomic():
-            record.save()
+        record.status, record.message = HandoverStatus.SIGNED, ""
+        if not save_if_still_drawing(record):
+            remove_files(written)
+            record.refresh_from_db()
     except OSError as error:
         remove_files(written)
-        record.pk = None
         raise HandoverError(
             _(
                 "Không ghi được tệp biên bản vào kho tệp (%(error)s): kiểm tra dung lượng và quyền ghi của "
@@ -333,9 +449,17 @@ def create_handover(record, inventory, *, user=None, place="", basis="", source=
         ) from error
     except Exception:
         remove_files(written)
-        record.pk = None
         raise
     return record
+
+
+def save_if_still_drawing(record):
+    with transaction.atomic():
+        drawing = HandoverRecord.objects.select_for_update().filter(status=HandoverStatus.DRAWING)
+        if drawing.filter(pk=record.pk).first() is None:
+            return False
+        record.save()
+    return True
 
 
 def remove_files(names):

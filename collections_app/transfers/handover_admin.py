@@ -3,8 +3,10 @@
 - ``handover_index``: the records of the archives the user leads (every record for national admins).
 - ``handover_create``: the form; ``?merge_run=<id>`` (with ``&source=<archive id>`` when the merger
   had several former archives) or ``?package_batch=<uuid>`` pre-fill both sides and the inventory;
-  without them the fonds handed over are named by their reference codes.
-- ``handover_detail``: the record, its volume, both copies with their signature checked.
+  without them the fonds handed over are named by their reference codes. The record is saved
+  ``DRAWING`` and the ``draw_handover`` task draws and signs it (longer than a request may take).
+- ``handover_detail``: the record, its volume, both copies with their signature checked; while it is
+  drawn the page refreshes itself; a failed one says why and may be drawn again (``handover_redraw``).
 - ``handover_download``: one copy (``giver`` / ``receiver``), served to the same people only, at
   ``/admin/bien-ban-giao-nhan/<id>/<side>.pdf`` (routed in ``archivecms/urls.py``, before the admin).
 """
@@ -18,6 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -26,18 +29,20 @@ from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.widgets import AdminDateInput
 from wagtail.log_actions import LogFormatter, log
 
 from .. import access, signing
-from ..models import Archive, Fonds, HandoverRecord, MergeRun, PackageDirection
+from ..models import Archive, Fonds, HandoverRecord, HandoverStatus, MergeRun, PackageDirection
 from . import handover
 
 security_log = logging.getLogger("kho.security")
 
 CREATE_ACTION = "collections_app.handover_create"
+REDRAW_ACTION = "collections_app.handover_redraw"
 RECORDS_PER_PAGE = 30
 CODE_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -213,6 +218,8 @@ class HandoverForm(forms.Form):
         if not self.errors:
             self.inventory = self.inventory_of(data)
         if not self.errors:
+            self.check_not_empty()
+        if not self.errors:
             self.check_number_is_free(data)
         return data
 
@@ -316,6 +323,12 @@ class HandoverForm(forms.Form):
             return None
         self.source = {"kind": "fonds", "fonds": sorted(codes)}
         return handover.inventory_for_fonds(fonds)
+
+    def check_not_empty(self):
+        try:
+            handover.refuse_if_empty(self.inventory)
+        except handover.HandoverError as error:
+            self.add_error(None, str(error))
 
     def check_number_is_free(self, data):
         taken = HandoverRecord.objects.filter(
@@ -443,25 +456,9 @@ def create_view(request):
     initial = initial_values(request) if request.method != "POST" else {}
     form = HandoverForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            record = handover.create_handover(
-                form.unsaved_record(),
-                form.inventory,
-                user=request.user,
-                place=form.cleaned_data["place"],
-                basis=form.cleaned_data["basis"],
-                source=form.source,
-            )
-        except handover.HandoverError as error:
-            form.add_error(None, str(error))
-        else:
-            log(instance=record, action=CREATE_ACTION, user=request.user, data=log_data(record))
-            messages.success(
-                request,
-                _("Đã lập và ký số biên bản giao nhận số %(number)s (hai bản: bên giao và bên nhận).")
-                % {"number": record.number},
-            )
-            return redirect(reverse("handover_detail", args=[record.pk]))
+        record = start_drawing(request, form)
+        report_drawing(request, record)
+        return redirect(reverse("handover_detail", args=[record.pk]))
     inventory = form.inventory if form.is_bound else preview_inventory(initial)
     return TemplateResponse(
         request,
@@ -474,6 +471,43 @@ def create_view(request):
             "index_url": reverse("handover_index"),
         },
     )
+
+
+def start_drawing(request, form):
+    """The record saved ``DRAWING`` (its number taken), logged, and its drawing and signing queued."""
+    with transaction.atomic():
+        record = handover.start_handover(
+            form.unsaved_record(),
+            user=request.user,
+            place=form.cleaned_data["place"],
+            basis=form.cleaned_data["basis"],
+            source=form.source,
+        )
+        log(instance=record, action=CREATE_ACTION, user=request.user, data=log_data(record))
+        handover.draw_handover.enqueue(record.pk)
+    return record
+
+
+def report_drawing(request, record):
+    """Say where the drawing stands: a worker may be done already (or tests run tasks at once)."""
+    record.refresh_from_db()
+    if record.status == HandoverStatus.SIGNED:
+        messages.success(
+            request,
+            _("Đã lập và ký số biên bản giao nhận số %(number)s (hai bản: bên giao và bên nhận).")
+            % {"number": record.number},
+        )
+    elif record.status == HandoverStatus.FAILED:
+        messages.error(request, record.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Đang lập và ký số biên bản giao nhận số %(number)s (hai bản: bên giao và bên nhận). "
+                "Trang này tự cập nhật khi xong."
+            )
+            % {"number": record.number},
+        )
 
 
 def log_data(record):
@@ -489,7 +523,7 @@ def detail_view(request, pk):
     record = get_object_or_404(HandoverRecord, pk=pk)
     if not may_see(request.user, record):
         return forbidden(request)
-    copies = [copy_status(record, side) for side in handover.SIDES]
+    signed = record.status == HandoverStatus.SIGNED
     return TemplateResponse(
         request,
         "collections_app/transfers/handover_detail.html",
@@ -497,7 +531,11 @@ def detail_view(request, pk):
             "page_title": str(record),
             "record": record,
             "volume": record.volume,
-            "copies": copies,
+            "signed": signed,
+            "drawing": record.status == HandoverStatus.DRAWING,
+            "failed": record.status == HandoverStatus.FAILED,
+            "copies": [copy_status(record, side) for side in handover.SIDES] if signed else [],
+            "redraw_url": reverse("handover_redraw", args=[record.pk]),
             "index_url": reverse("handover_index"),
         },
     )
@@ -529,6 +567,9 @@ def download_view(request, pk, side):
     record = get_object_or_404(HandoverRecord, pk=pk)
     if not may_see(request.user, record):
         return forbidden(request)
+    if record.status != HandoverStatus.SIGNED:
+        messages.error(request, not_signed_message(record))
+        return redirect(reverse("handover_detail", args=[record.pk]))
     content = handover.read_copy(record, side)
     if content is None:
         raise Http404
@@ -540,12 +581,44 @@ def download_view(request, pk, side):
     return response
 
 
+def not_signed_message(record):
+    if record.status == HandoverStatus.DRAWING:
+        return _(
+            "Biên bản số %(number)s đang được lập và ký số, chưa có bản để tải về: chờ trang biên bản báo "
+            "đã ký số rồi tải lại."
+        ) % {"number": record.number}
+    return _(
+        "Biên bản số %(number)s lập không thành nên không có bản để tải về: xem lý do trên trang biên bản "
+        "rồi bấm “Lập lại”."
+    ) % {"number": record.number}
+
+
+@require_POST
+def redraw_view(request, pk):
+    """Draw and sign a failed record again (once the cause, e.g. a full disk, is fixed)."""
+    record = get_object_or_404(HandoverRecord, pk=pk)
+    if not may_see(request.user, record):
+        return forbidden(request)
+    if handover.redraw_handover(record):
+        log(instance=record, action=REDRAW_ACTION, user=request.user, data=log_data(record))
+        report_drawing(request, record)
+    else:
+        record.refresh_from_db()
+        messages.error(
+            request,
+            _("Biên bản số %(number)s đang ở trạng thái “%(status)s”, không cần lập lại.")
+            % {"number": record.number, "status": record.get_status_display()},
+        )
+    return redirect(reverse("handover_detail", args=[record.pk]))
+
+
 # Registration ---------------------------------------------------------------------------------------------
 
 urlpatterns = [
     path("", index_view, name="handover_index"),
     path("new/", create_view, name="handover_create"),
     path("<int:pk>/", detail_view, name="handover_detail"),
+    path("<int:pk>/redraw/", redraw_view, name="handover_redraw"),
 ]
 
 
@@ -582,3 +655,11 @@ def register_handover_log_actions(actions):
                 "giver": log_entry.data.get("giver", ""),
                 "receiver": log_entry.data.get("receiver", ""),
             }
+
+    @actions.register_action(REDRAW_ACTION)
+    class RedrawHandoverAction(LogFormatter):
+        label = gettext_lazy("Lập lại biên bản giao nhận")
+
+        def format_message(self, log_entry):
+            number = log_entry.data.get("number", "")
+            return _("Lập lại biên bản giao nhận số %(number)s") % {"number": number}

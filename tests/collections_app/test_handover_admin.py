@@ -1,4 +1,5 @@
-"""Handover records in the admin over HTTP: pre-filled from a merger or a package batch, access, errors."""
+"""Handover records in the admin over HTTP: pre-filled from a merger or a package batch, drawn and signed
+in the background, access, errors, a failed drawing drawn again."""
 
 import datetime
 import hashlib
@@ -10,9 +11,10 @@ import uuid
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import InMemoryStorage, default_storage
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task_backends
 
 from archivecms.accounts.models import ReaderProfile
 from collections_app import signing
@@ -27,8 +29,8 @@ from collections_app.factories import (
     staff_user,
 )
 from collections_app.ingest import samples
-from collections_app.models import HandoverRecord, InformationPackage, MergeStep, Role
-from collections_app.transfers import merger
+from collections_app.models import HandoverRecord, HandoverStatus, InformationPackage, MergeStep, Role
+from collections_app.transfers import handover, merger
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +131,8 @@ def test_leader_records_the_handover_of_a_merger(client, holdings, leader, tuyen
     assert response.status_code == 302 and response["Location"] == reverse(
         "handover_detail", args=[record.pk]
     )
+    # The test settings run a queued task at once: the record is already drawn and signed.
+    assert record.status == HandoverStatus.SIGNED and record.message == ""
     assert record.merge_run == run and record.created_by == leader
     assert record.volume["source"] == {
         "kind": "merge_run",
@@ -156,7 +160,8 @@ def test_leader_records_the_handover_of_a_merger(client, holdings, leader, tuyen
     assert holdings["scan"].sha256 in document_text
     # The other side's leader sees it too, in the list and on its page.
     client.force_login(staff_user(tuyen_quang, Role.LEADER, username="lanhdao.tuyenquang"))
-    assert "01/BB-LT08" in text(client.get(reverse("handover_index")))
+    index = text(client.get(reverse("handover_index")))
+    assert "01/BB-LT08" in index and "Đã ký số" in index
     assert client.get(reverse("handover_download", args=[record.pk, "giver"])).status_code == 200
 
 
@@ -225,6 +230,7 @@ def stored_record(tuyen_quang, dong_nai):
         receiver_representative="Trần Thị Ánh",
         giver_copy=names[0],
         receiver_copy=names[1],
+        status=HandoverStatus.SIGNED,
     )
 
 
@@ -338,3 +344,205 @@ def test_a_leader_of_neither_side_cannot_record_a_handover(client, holdings, tuy
         response
     )
     assert not HandoverRecord.objects.exists()
+
+
+# Drawn and signed in the background ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """Tasks are kept, not run, as by a worker that has not reached them yet."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def run_queued_tasks():
+    """What the worker does when it reaches the queued tasks."""
+    backend = task_backends["default"]
+    for result in backend.results:
+        result.task.call(*result.args, **result.kwargs)
+    backend.clear()
+
+
+def fonds_handover(tuyen_quang, dong_nai, **overrides):
+    return form_data(
+        **{
+            "giver_archive": tuyen_quang.pk,
+            "receiver_archive": dong_nai.pk,
+            "fonds_codes": "LT08.P05",
+            **overrides,
+        }
+    )
+
+
+def download(client, record, side):
+    return client.get(reverse("handover_download", args=[record.pk, side]))
+
+
+def assert_signed_copies_download(client, record):
+    for side in handover.SIDES:
+        response = download(client, record, side)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert hashlib.sha256(response.content).hexdigest() == getattr(record, f"{side}_copy_sha256")
+        assert signing.verify_signature(response.content).ok
+
+
+def assert_download_refused(client, record, message):
+    for side in handover.SIDES:
+        response = download(client, record, side)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("handover_detail", args=[record.pk])
+        assert message in text(client.get(response["Location"]))
+
+
+def test_the_record_is_drawn_in_the_background_and_its_page_follows_it(
+    client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
+):
+    client.force_login(leader)
+    response = client.post(CREATE_URL, fonds_handover(tuyen_quang, dong_nai), follow=True)
+    record = HandoverRecord.objects.get()
+    assert response.redirect_chain == [(reverse("handover_detail", args=[record.pk]), 302)]
+    assert record.status == HandoverStatus.DRAWING and record.created_by == leader
+    assert (record.giver_copy, record.receiver_copy, record.signed_at) == ("", "", None)
+    page = text(response)
+    assert "Đang lập và ký số biên bản giao nhận số 01/BB-LT08" in page  # the message after the form
+    assert "Đang lập và ký số biên bản…" in page
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert "/bien-ban-giao-nhan/" not in page and "Tải về" not in page and "Lập lại" not in page
+    assert "Đang lập" in text(client.get(reverse("handover_index")))
+    assert_download_refused(client, record, "đang được lập và ký số, chưa có bản để tải về")
+    # The number is taken as soon as the record is saved.
+    again = client.post(CREATE_URL, fonds_handover(tuyen_quang, dong_nai))
+    assert "Số biên bản “01/BB-LT08” của bên giao này đã dùng" in text(again)
+    assert HandoverRecord.objects.count() == 1
+
+    run_queued_tasks()
+
+    record.refresh_from_db()
+    assert record.status == HandoverStatus.SIGNED and record.signed_at is not None
+    page = text(client.get(reverse("handover_detail", args=[record.pk])))
+    assert 'http-equiv="refresh"' not in page and "Đang lập và ký số biên bản…" not in page
+    assert page.count("Chữ ký hợp lệ, nội dung nguyên vẹn") == 2
+    assert_signed_copies_download(client, record)
+
+
+def test_a_record_drawn_once_is_not_drawn_again_by_a_second_task(
+    client, holdings, leader, tuyen_quang, dong_nai
+):
+    files_before = set(stored_files_under("private/handover"))
+    client.force_login(leader)
+    client.post(CREATE_URL, fonds_handover(tuyen_quang, dong_nai))
+    record = HandoverRecord.objects.get()
+    files = set(stored_files_under("private/handover")) - files_before
+    assert record.status == HandoverStatus.SIGNED and files == {record.giver_copy, record.receiver_copy}
+
+    assert handover.draw_handover.call(record.pk) is None
+
+    signed = HandoverRecord.objects.get()
+    assert set(stored_files_under("private/handover")) - files_before == files
+    assert (signed.giver_copy, signed.receiver_copy, signed.signed_at) == (
+        record.giver_copy,
+        record.receiver_copy,
+        record.signed_at,
+    )
+    assert_signed_copies_download(client, signed)
+
+
+class FullDisk(InMemoryStorage):
+    """A disk that fills up while the second copy is written (a part of it lands), until space is freed."""
+
+    full = True
+    saved = 0
+
+    def _save(self, name, content):
+        self.saved += 1
+        if self.full and self.saved > 1:
+            super()._save(name, ContentFile(content.read()[:100]))
+            raise OSError(28, "No space left on device")
+        return super()._save(name, content)
+
+
+def disk_full(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": f"{__name__}.FullDisk"}}
+
+    def free_space():
+        default_storage.full = False
+
+    return "Không ghi được tệp biên bản vào kho tệp", free_space
+
+
+def certificate_missing(settings, tmp_path):
+    settings.SIGNING_CERT = str(tmp_path / "missing-cert.pem")
+    settings.SIGNING_KEY = str(tmp_path / "missing-key.pem")
+
+    def install_certificate():
+        settings.SIGNING_CERT = settings.SIGNING_KEY = ""  # the demonstration certificate, in tests
+
+    return "Không đọc được tệp SIGNING_", install_certificate
+
+
+@pytest.mark.parametrize("failure", [disk_full, certificate_missing])
+def test_a_failed_drawing_is_kept_with_its_message_and_drawn_again(
+    client, holdings, leader, tuyen_quang, dong_nai, settings, tmp_path, failure
+):
+    message, fix = failure(settings, tmp_path)
+    files_before = set(stored_files_under("private/handover"))
+    client.force_login(leader)
+    response = client.post(CREATE_URL, fonds_handover(tuyen_quang, dong_nai), follow=True)
+    record = HandoverRecord.objects.get()
+    assert record.status == HandoverStatus.FAILED and message in record.message
+    assert (record.giver_copy, record.receiver_copy, record.signed_at) == ("", "", None)
+    assert set(stored_files_under("private/handover")) == files_before
+    page = text(response)
+    assert message in page and "Lập lại" in page
+    assert 'http-equiv="refresh"' not in page and "/bien-ban-giao-nhan/" not in page
+    assert "Lập không thành" in text(client.get(reverse("handover_index")))
+    assert_download_refused(client, record, "lập không thành nên không có bản để tải về")
+
+    fix()
+    redraw = reverse("handover_redraw", args=[record.pk])
+    assert client.get(redraw).status_code == 405
+    response = client.post(redraw, follow=True)
+
+    record.refresh_from_db()
+    assert record.status == HandoverStatus.SIGNED and record.message == ""
+    page = text(response)
+    assert "Đã lập và ký số biên bản giao nhận số 01/BB-LT08" in page
+    assert page.count("Chữ ký hợp lệ, nội dung nguyên vẹn") == 2 and "Lập lại" not in page
+    assert set(stored_files_under("private/handover")) - files_before == {
+        record.giver_copy,
+        record.receiver_copy,
+    }
+    assert_signed_copies_download(client, record)
+    # A signed record is not drawn again.
+    response = client.post(redraw, follow=True)
+    assert "đang ở trạng thái “Đã ký số”, không cần lập lại" in text(response)
+    assert HandoverRecord.objects.get().giver_copy == record.giver_copy
+
+
+def test_only_who_may_see_a_failed_record_may_draw_it_again(client, holdings, leader, tuyen_quang, dong_nai):
+    record = HandoverRecord.objects.create(
+        number="10/BB-LT08",
+        handed_over_on=datetime.date(2025, 7, 20),
+        giver_archive=tuyen_quang,
+        giver_name=tuyen_quang.name,
+        giver_representative="Nguyễn Văn Đức",
+        receiver_archive=dong_nai,
+        receiver_name=dong_nai.name,
+        receiver_representative="Trần Thị Ánh",
+        volume={"source": {"kind": "fonds", "fonds": ["LT08.P05"]}},
+        status=HandoverStatus.FAILED,
+        message="Lỗi thử",
+    )
+    redraw = reverse("handover_redraw", args=[record.pk])
+    other = ArchiveFactory(code="LT01", name="Trung tâm Lưu trữ lịch sử thành phố Hà Nội", slug="ha-noi-thu")
+    for user in (
+        staff_user(other, Role.LEADER, username="lanhdao.hanoi"),
+        staff_user(dong_nai, Role.ARCHIVIST, username="luutru.dongnai"),
+    ):
+        client.force_login(user)
+        assert client.post(redraw).status_code == 403, user
+    assert HandoverRecord.objects.get().status == HandoverStatus.FAILED
+
+    client.force_login(leader)
+    client.post(redraw)
+    assert HandoverRecord.objects.get().status == HandoverStatus.SIGNED

@@ -5,6 +5,7 @@ import hashlib
 import io
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pikepdf
 import pytest
@@ -20,7 +21,7 @@ from collections_app.factories import (
     SeriesFactory,
 )
 from collections_app.ingest import samples
-from collections_app.models import HandoverRecord
+from collections_app.models import HandoverRecord, HandoverStatus
 from collections_app.transfers import handover
 
 pytestmark = pytest.mark.django_db
@@ -78,13 +79,28 @@ def new_record(dong_nai, tuyen_quang, **overrides):
     return HandoverRecord(**{**values, **overrides})
 
 
-def make_handover(holdings, dong_nai, tuyen_quang, **overrides):
+def drawing_record(holdings, dong_nai, tuyen_quang, **overrides):
+    """A record saved as the admin saves it, before the task draws it."""
     inventory = handover.inventory_for_fonds([holdings["fonds"]])
     record = new_record(dong_nai, tuyen_quang, **overrides)
     record.volume = handover.volume_of(inventory)
-    return handover.create_handover(
-        record, inventory, place="Tuyên Quang", basis="Nghị quyết số 202/2025/QH15", source={"kind": "fonds"}
+    return handover.start_handover(
+        record,
+        place="Tuyên Quang",
+        basis="Nghị quyết số 202/2025/QH15",
+        source={"kind": "fonds", "fonds": [holdings["fonds"].reference_code]},
     )
+
+
+def make_handover(holdings, dong_nai, tuyen_quang, **overrides):
+    return handover.sign_handover(drawing_record(holdings, dong_nai, tuyen_quang, **overrides))
+
+
+def run_task_on(record):
+    """What the worker does with the record's queued ``draw_handover``."""
+    handover.draw_handover.call(record.pk)
+    record.refresh_from_db()
+    return record
 
 
 def stored_bytes(name):
@@ -135,6 +151,23 @@ def test_text_states_both_sides_volume_condition_and_every_inventory_row(holding
         )
     assert record.volume["digital_files"] == 3
     assert record.volume["bytes"] == total_bytes
+    assert record.status == HandoverStatus.SIGNED
+
+
+def test_the_volume_is_counted_again_when_drawn_keeping_what_was_entered(holdings, dong_nai, tuyen_quang):
+    record = drawing_record(holdings, dong_nai, tuyen_quang)
+    inventory = handover.inventory_for_fonds([holdings["fonds"]])
+    record.volume = {
+        **record.volume,
+        **handover.volume_of(inventory, boxes=12, shelf_metres=Decimal("1.70")),
+    }
+    record.save()
+    RecordFileFactory(series=holdings["land"].series, file_number="14", box="5")
+
+    record = run_task_on(record)
+    assert (record.volume["files"], record.volume["boxes"], record.volume["shelf_metres"]) == (3, 12, "1.70")
+    assert (record.volume["place"], record.volume["basis"]) == ("Tuyên Quang", "Nghị quyết số 202/2025/QH15")
+    assert "1,70 mét giá, 12 hộp, 1 phông, 3 hồ sơ" in pdf_text(stored_bytes(record.giver_copy))
 
 
 def test_copies_are_pdfa_2b_with_embedded_fonts_and_a_valid_signature(holdings, dong_nai, tuyen_quang):
@@ -259,22 +292,46 @@ def stored_files_under(folder):
     return found
 
 
-def test_a_failure_while_storing_leaves_no_record_and_no_file(holdings, dong_nai, tuyen_quang, settings):
+def test_a_failure_while_storing_fails_the_record_and_leaves_no_file(
+    holdings, dong_nai, tuyen_quang, settings
+):
     # The disk cannot be filled here: a storage that fails like a full disk stands in for it.
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": f"{__name__}.FullAfterOneFile"}}
+    record = drawing_record(holdings, dong_nai, tuyen_quang)
     with pytest.raises(handover.HandoverError, match="Không ghi được tệp biên bản"):
-        make_handover(holdings, dong_nai, tuyen_quang)
+        handover.sign_handover(record)
     assert default_storage.saved == 2
-    assert not HandoverRecord.objects.exists()
+    assert stored_files_under("private/handover") == []  # a storage of its own: nothing else in it
+
+    assert run_task_on(record).status == HandoverStatus.FAILED
+    assert "Không ghi được tệp biên bản vào kho tệp" in record.message
+    assert (record.giver_copy, record.receiver_copy, record.signed_at) == ("", "", None)
     assert stored_files_under("private/handover") == []
 
 
 def test_without_a_usable_certificate_nothing_is_written(holdings, dong_nai, tuyen_quang, settings, tmp_path):
     settings.SIGNING_CERT = str(tmp_path / "missing-cert.pem")
     settings.SIGNING_KEY = str(tmp_path / "missing-key.pem")
-    with pytest.raises(handover.HandoverError, match="SIGNING_CERT"):
-        make_handover(holdings, dong_nai, tuyen_quang)
-    assert not HandoverRecord.objects.exists()
+    files_before = stored_files_under("private/handover")
+    record = run_task_on(drawing_record(holdings, dong_nai, tuyen_quang))
+    assert record.status == HandoverStatus.FAILED and "SIGNING_CERT" in record.message
+    assert (record.giver_copy, record.receiver_copy) == ("", "")
+    assert stored_files_under("private/handover") == files_before
+
+
+def test_a_record_signed_meanwhile_keeps_its_copies(holdings, dong_nai, tuyen_quang):
+    """Two runs of the task at once: the one that finishes second removes its files and changes nothing."""
+    files_before = set(stored_files_under("private/handover"))
+    record = drawing_record(holdings, dong_nai, tuyen_quang)
+    late = HandoverRecord.objects.get(pk=record.pk)  # read while DRAWING by the second run
+    handover.sign_handover(record)
+    files = set(stored_files_under("private/handover")) - files_before
+    assert files == {record.giver_copy, record.receiver_copy}
+
+    handover.sign_handover(late)
+    assert set(stored_files_under("private/handover")) - files_before == files
+    assert late.status == HandoverStatus.SIGNED
+    assert (late.giver_copy, late.signed_at) == (record.giver_copy, record.signed_at)
 
 
 def test_inventory_of_a_large_fonds_is_a_few_queries(holdings, django_assert_max_num_queries):
