@@ -37,4 +37,9 @@ class Migration(migrations.Migration):
             name="message",
             field=models.TextField(blank=True, verbose_name="thông báo"),
         ),
+        migrations.AddField(
+            model_name="handoverrecord",
+            name="drawing_since",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="bắt đầu lập lúc"),
+        ),
     ]

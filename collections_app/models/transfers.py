@@ -138,6 +138,7 @@ class HandoverRecord(models.Model):
         _("trạng thái"), max_length=8, choices=HandoverStatus.choices, default=HandoverStatus.DRAWING
     )
     message = models.TextField(_("thông báo"), blank=True)
+    drawing_since = models.DateTimeField(_("bắt đầu lập lúc"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

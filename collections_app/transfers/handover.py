@@ -18,6 +18,7 @@ import io
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -52,6 +53,9 @@ BOXES_PER_SHELF_METRE = 8
 GIVER, RECEIVER = "giver", "receiver"
 SIDES = (GIVER, RECEIVER)
 CHECKSUM_ALGORITHM = "SHA-256"
+# A drawing this old is taken for dead (its worker stopped): it may be drawn again. A provincial
+# merger's record takes minutes.
+STALE_DRAWING = timedelta(hours=1)
 A4_HEIGHT_MM = 297
 POINTS_PER_MM = 72 / 25.4
 STAMP_HEIGHT_MM = 24
@@ -364,8 +368,18 @@ def start_handover(record, *, user=None, place="", basis="", source=None):
     record.volume = {**record.volume, "place": place, "basis": basis, "source": source or {}}
     record.created_by = user
     record.status, record.message = HandoverStatus.DRAWING, ""
+    record.drawing_since = timezone.now()
     record.save()
     return record
+
+
+def is_stale(record):
+    """Whether ``record`` has been ``DRAWING`` for so long that its task must have died with its worker."""
+    return (
+        record.status == HandoverStatus.DRAWING
+        and record.drawing_since is not None
+        and record.drawing_since < timezone.now() - STALE_DRAWING
+    )
 
 
 @task()
@@ -397,10 +411,14 @@ def draw_handover(record_id):
 
 
 def redraw_handover(record):
-    """Queue a ``FAILED`` record to be drawn again; False when it is not (or no longer) failed."""
+    """Queue a ``FAILED`` record, or one stale in ``DRAWING``, to be drawn again; False for any other."""
+    now = timezone.now()
+    may_redraw = Q(status=HandoverStatus.FAILED) | Q(
+        status=HandoverStatus.DRAWING, drawing_since__lt=now - STALE_DRAWING
+    )
     with transaction.atomic():
-        again = HandoverRecord.objects.filter(pk=record.pk, status=HandoverStatus.FAILED).update(
-            status=HandoverStatus.DRAWING, message=""
+        again = HandoverRecord.objects.filter(may_redraw, pk=record.pk).update(
+            status=HandoverStatus.DRAWING, message="", drawing_since=now
         )
         if again:
             draw_handover.enqueue(record.pk)
@@ -443,7 +461,7 @@ def sign_handover(record):
         raise HandoverError(
             _(
                 "Không ghi được tệp biên bản vào kho tệp (%(error)s): kiểm tra dung lượng và quyền ghi của "
-                "kho tệp rồi lập lại biên bản. Chưa có gì được lưu."
+                "kho tệp rồi lập lại biên bản. Các tệp đã ghi dở đã được xóa."
             )
             % {"error": error}
         ) from error

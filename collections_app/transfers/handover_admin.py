@@ -532,7 +532,8 @@ def detail_view(request, pk):
             "record": record,
             "volume": record.volume,
             "signed": signed,
-            "drawing": record.status == HandoverStatus.DRAWING,
+            "drawing": record.status == HandoverStatus.DRAWING and not handover.is_stale(record),
+            "stale": handover.is_stale(record),
             "failed": record.status == HandoverStatus.FAILED,
             "copies": [copy_status(record, side) for side in handover.SIDES] if signed else [],
             "redraw_url": reverse("handover_redraw", args=[record.pk]),
@@ -595,7 +596,7 @@ def not_signed_message(record):
 
 @require_POST
 def redraw_view(request, pk):
-    """Draw and sign a failed record again (once the cause, e.g. a full disk, is fixed)."""
+    """Draw and sign a failed record again (once the cause, e.g. a full disk, is fixed), or a stale one."""
     record = get_object_or_404(HandoverRecord, pk=pk)
     if not may_see(request.user, record):
         return forbidden(request)

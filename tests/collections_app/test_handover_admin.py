@@ -447,6 +447,34 @@ def test_a_record_drawn_once_is_not_drawn_again_by_a_second_task(
     assert_signed_copies_download(client, signed)
 
 
+def test_a_drawing_whose_worker_died_may_be_drawn_again_after_an_hour(
+    client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
+):
+    client.force_login(leader)
+    client.post(CREATE_URL, fonds_handover(tuyen_quang, dong_nai))
+    record = HandoverRecord.objects.get()
+    detail, redraw = (reverse(name, args=[record.pk]) for name in ("handover_detail", "handover_redraw"))
+    response = client.post(redraw, follow=True)
+    assert "đang ở trạng thái “Đang lập”, không cần lập lại" in text(response)
+    task_backends["default"].clear()  # the worker died with the task
+
+    HandoverRecord.objects.filter(pk=record.pk).update(
+        drawing_since=timezone.now() - handover.STALE_DRAWING - datetime.timedelta(minutes=1)
+    )
+    page = text(client.get(detail))
+    assert "mà chưa xong: tiến trình nền lập biên bản có thể đã dừng" in page and "Lập lại" in page
+    assert 'http-equiv="refresh"' not in page and "Tải về" not in page
+
+    client.post(redraw)
+    record.refresh_from_db()
+    assert record.status == HandoverStatus.DRAWING
+    assert timezone.now() - record.drawing_since < datetime.timedelta(minutes=1)
+    run_queued_tasks()
+    record.refresh_from_db()
+    assert record.status == HandoverStatus.SIGNED
+    assert_signed_copies_download(client, record)
+
+
 class FullDisk(InMemoryStorage):
     """A disk that fills up while the second copy is written (a part of it lands), until space is freed."""
 
