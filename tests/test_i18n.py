@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import models
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
@@ -125,6 +126,15 @@ def test_access_regime_labels_in_vietnamese():
     with translation.override("vi"):
         assert [str(label) for label in AccessRegime.labels] == ["Công khai", "Sử dụng có điều kiện", "Mật"]
         assert str(vocabularies.Retention.PERMANENT.label) == "Vĩnh viễn"
+
+
+@pytest.mark.parametrize(
+    ("language", "grouped", "decimal"), [("vi", "1.234.567", "2,38"), ("en", "1,234,567", "2.38")]
+)
+def test_numbers_are_written_as_each_language_writes_them(language, grouped, decimal):
+    template = Template('{% load humanize %}{{ big|intcomma }} {{ metres|floatformat:2 }}')
+    with translation.override(language):
+        assert template.render(Context({"big": 1234567, "metres": "2.38"})) == f"{grouped} {decimal}"
 
 
 def test_every_vocabulary_label_has_an_english_translation():

@@ -136,6 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Vietnamese by default, English available.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+FORMAT_MODULE_PATH = ["archivecms.formats"]
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 # Our own catalogue first, then the supplement of Wagtail admin strings that Wagtail's

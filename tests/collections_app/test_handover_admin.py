@@ -421,6 +421,10 @@ def test_the_record_is_drawn_in_the_background_and_its_page_follows_it(
     assert record.status == HandoverStatus.SIGNED and record.signed_at is not None
     page = text(client.get(reverse("handover_detail", args=[record.pk])))
     assert 'http-equiv="refresh"' not in page and "Đang lập và ký số biên bản…" not in page
+    # Numbers written as Vietnamese write them: 1.234.567 byte, 0,25 mét giá.
+    volume = re.search(r'id="handover-volume">([^<]*)<', page).group(1)
+    assert re.match(r"\d+,\d\d mét giá", volume), volume
+    assert record.volume["bytes"] >= 1000 and f"{record.volume['bytes']:,} byte".replace(",", ".") in volume
     assert page.count("Chữ ký hợp lệ, nội dung nguyên vẹn") == 2
     assert_signed_copies_download(client, record)
 
