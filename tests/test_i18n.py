@@ -132,7 +132,7 @@ def test_access_regime_labels_in_vietnamese():
     ("language", "grouped", "decimal"), [("vi", "1.234.567", "2,38"), ("en", "1,234,567", "2.38")]
 )
 def test_numbers_are_written_as_each_language_writes_them(language, grouped, decimal):
-    template = Template('{% load humanize %}{{ big|intcomma }} {{ metres|floatformat:2 }}')
+    template = Template("{% load humanize %}{{ big|intcomma }} {{ metres|floatformat:2 }}")
     with translation.override(language):
         assert template.render(Context({"big": 1234567, "metres": "2.38"})) == f"{grouped} {decimal}"
 
