@@ -48,7 +48,7 @@ class Command(BaseCommand):
             raise CommandError(_("Gói tin bị từ chối, chưa ghi gì. %(error)s") % {"error": error}) from None
         planned = plan(archive, packages, fonds_code=fonds)
         for item in planned:
-            self.describe(item)
+            self.describe(item, with_warnings=dry_run)
         if dry_run:
             self.stdout.write(self.dry_run_summary(planned))
             if frozen_refusal(archive):
@@ -86,6 +86,7 @@ class Command(BaseCommand):
                     else "",
                 }
             )
+            self.write_warnings(result.warnings)
         skipped = sum(1 for item in planned if item.already_imported is not None)
         self.stdout.write(
             _("Đã nhập %(count)s gói, bỏ qua %(skipped)s gói đã nhập trước đó.")
@@ -94,7 +95,11 @@ class Command(BaseCommand):
         if imported:
             self.stdout.write(handover_hint(batch))
 
-    def describe(self, item):
+    def write_warnings(self, warnings):
+        for warning in warnings:
+            self.stdout.write("    " + _("! cảnh báo: %(warning)s") % {"warning": warning})
+
+    def describe(self, item, with_warnings=False):
         package = item.package
         if item.already_imported is not None:
             self.stdout.write(
@@ -124,6 +129,8 @@ class Command(BaseCommand):
         )
         for conflict in item.conflicts:
             self.stdout.write(f"    - {conflict}")
+        if with_warnings:
+            self.write_warnings(item.warnings)
 
     def dry_run_summary(self, planned):
         conflicts = sum(1 for item in planned if item.conflicts)

@@ -206,6 +206,17 @@ def document_fields(document):
     return {name: values.get(name, "") for name in DOCUMENT_FIELDS[kind]}
 
 
+def outside_schema_fields(document):
+    """The shared fields its kind's ``<simpledc>`` list lacks (a photo's keywords), as XML values, if set."""
+    values = _values(document, _outside_schema_map(document.kind))
+    return {name: value for name, value in values.items() if value}
+
+
+def _outside_schema_map(kind):
+    kind = kind if kind in DOCUMENT_MAPS else RecordKind.TEXT
+    return {name: spec for name, spec in DOCUMENT_MAPS[kind].items() if name not in DOCUMENT_FIELDS[kind]}
+
+
 def _values(record, mapping):
     return {
         xml_name: _xml_value(getattr(record, field), kind) for xml_name, (field, kind, _) in mapping.items()
@@ -234,6 +245,18 @@ def parse_file(values):
 
 def parse_document(values, kind):
     return _parse(values, DOCUMENT_MAPS[kind])
+
+
+def parse_outside_schema_fields(values, kind):
+    """Model values of the fields ``outside_schema_fields`` wrote; other names raise FieldProblem."""
+    mapping = _outside_schema_map(kind)
+    unknown = sorted(set(values) - set(mapping))
+    if unknown:
+        raise FieldProblem(
+            _("Trường %(fields)s không dùng được cho loại tài liệu này (chỉ nhận %(allowed)s).")
+            % {"fields": ", ".join(unknown), "allowed": ", ".join(mapping) or "-"}
+        )
+    return _parse(values, {name: spec for name, spec in mapping.items() if name in values})
 
 
 def _parse(values, mapping):

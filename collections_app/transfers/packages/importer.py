@@ -5,6 +5,9 @@ archive already holds) before the first row is written; then each package is imp
 transaction: fonds and series found or created, the file, its documents, their data files stored
 and hashed again once stored, the ``InformationPackage`` row that makes a re-run skip it, aliases for
 the source's codes, ingestion events; scans are queued for processing once the transaction commits.
+What the package carries beyond the Circular's fields (``extensions``) is applied in the same
+transaction; what the receiving archive cannot match (a category it lacks) is left out with a
+warning, never refused.
 """
 
 import hashlib
@@ -27,14 +30,19 @@ from ...models import (
     InformationPackage,
     OcrMode,
     PackageDirection,
+    PageTextRevision,
     RecordFile,
     ReferenceAlias,
+    ScanPage,
     Series,
+    TextSource,
 )
 from ...models.description import CODE_SEGMENT_PATTERN
 from ...preservation import build_event
 from ...signals import records_changed
 from ..freeze import refusal as frozen_refusal
+from . import layout
+from .extensions import Resolution
 from .reader import read_package
 from .sources import PackageInvalid, find_sources
 
@@ -50,6 +58,7 @@ class PlannedPackage:
     package: object
     already_imported: InformationPackage | None = None
     conflicts: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # what the import leaves out, the record still imported
     fonds: Fonds | None = None
     fonds_code: str = ""
 
@@ -64,6 +73,7 @@ class ImportedPackage:
     record_file: RecordFile
     information_package: InformationPackage
     aliases: list
+    warnings: list = field(default_factory=list)
 
 
 def read_all(path):
@@ -101,7 +111,15 @@ def plan(archive, packages, fonds_code=None):
         _plan_fonds(archive, item, fonds_code)
         _check_codes(archive, item, file_codes)
         _check_data(archive, item, hashes)
+        item.warnings = _extension_warnings(archive, item)
     return planned
+
+
+def _extension_warnings(archive, item):
+    resolution = Resolution(archive, item.package)
+    if item.fonds is None:
+        resolution.fonds_unit(item.fonds_code)
+    return resolution.warnings
 
 
 def _plan_fonds(archive, item, fonds_code):
@@ -211,6 +229,7 @@ class PackageImport:
         self.batch = batch
         self.stored = stored
         self.events = []
+        self.resolution = Resolution(archive, item.package)
 
     def run(self):
         record_file = self.create_file()
@@ -218,6 +237,7 @@ class PackageImport:
             document.ordinal: self.create_document(record_file, document)
             for document in self.package.documents
         }
+        self.set_categories(record_file, documents)
         scans = []
         for parsed in self.package.documents:
             if parsed.data is not None:
@@ -246,7 +266,7 @@ class PackageImport:
         for scan in scans:
             transaction.on_commit(lambda scan=scan: _queue_processing(scan), robust=True)
         self.package.source.close()
-        return ImportedPackage(self.item, record_file, information_package, aliases)
+        return ImportedPackage(self.item, record_file, information_package, aliases, self.resolution.warnings)
 
     # Description --------------------------------------------------------------------------------
 
@@ -266,6 +286,7 @@ class PackageImport:
             creator_code=creator,
             year=package.year,
             file_number=package.file_number,
+            creating_unit=self.resolution.creating_unit,
             **package.file_values,
         )
         record_file.save()
@@ -278,6 +299,7 @@ class PackageImport:
             code=self.item.fonds_code,
             name=(package.alt_ids.get("FONDSNAME") or self.item.fonds_code)[:200],
             creator_code=package.creator_code if len(package.creator_code) <= 40 else "",
+            unit=self.resolution.fonds_unit(self.item.fonds_code),
         )
         fonds.save()
         self.item.fonds = fonds
@@ -305,6 +327,13 @@ class PackageImport:
         document.save()
         return document
 
+    def set_categories(self, record_file, documents):
+        """The package's categories the receiving archive has (the others are in the warnings)."""
+        for ordinal, record in [(None, record_file), *documents.items()]:
+            categories = self.resolution.categories_of(ordinal)
+            if categories:
+                record.categories.set(categories)
+
     # Data files --------------------------------------------------------------------------------
 
     def store(self, data, document=None, record_file=None):
@@ -325,6 +354,7 @@ class PackageImport:
         self.stored.append((scan.file.storage, scan.file.name))
         scan.page_count = self.check_stored(scan, data)
         scan.save()
+        self.restore_corrected_pages(scan, data)
         self.events.append(
             build_event(
                 EventType.INGESTION,
@@ -338,6 +368,28 @@ class PackageImport:
             )
         )
         return scan
+
+    def restore_corrected_pages(self, scan, data):
+        """The pages staff corrected at the giving archive, marked corrected so processing keeps them.
+
+        Processing, queued once the import commits, fills in the other pages and the record's text.
+        """
+        pages = self.package.extensions.pages_of(data.path)
+        beyond = [page.number for page in pages if scan.page_count and page.number > scan.page_count]
+        if beyond:
+            raise PackageInvalid(
+                self.package.label,
+                layout.EXTENSIONS,
+                _("trang hiệu đính số %(pages)s không có trong tệp %(name)s (%(count)s trang).")
+                % {"pages": ", ".join(map(str, beyond)), "name": data.name, "count": scan.page_count},
+            )
+        created = ScanPage.objects.bulk_create(
+            ScanPage(digital_object=scan, number=page.number, text=page.text, text_corrected=True)
+            for page in pages
+        )
+        PageTextRevision.objects.bulk_create(
+            PageTextRevision(page=page, text=page.text, source=TextSource.CORRECTION) for page in created
+        )
 
     def remove_leftover(self, scan, name):
         """A file at this scan's path that no row holds was left by an import killed mid-package."""
@@ -379,22 +431,30 @@ class PackageImport:
     # Codes and events ------------------------------------------------------------------------------
 
     def source_codes(self, documents):
-        """The codes the source system gave the file and its documents."""
+        """``(record, code, reason)``: the codes the file and its documents had in the source system.
+
+        First the codes the source gave them, then their former codes there (carried as extensions).
+        """
         alt = self.package.alt_ids
         prefix = f"{alt['ARCHIVECODE']}." if alt.get("ARCHIVECODE") else ""
         file_code = alt.get("REFERENCECODE") or f"{prefix}{self.package.file_code}"
-        pairs = [(None, file_code)]
-        pairs += [
-            (document, f"{prefix}{self.package.file_code}.{ordinal}")
+        codes = [(None, file_code, AliasReason.IMPORTED)]
+        codes += [
+            (document, f"{prefix}{self.package.file_code}.{ordinal}", AliasReason.IMPORTED)
             for ordinal, document in documents.items()
         ]
-        return pairs
+        for ordinal, former in self.resolution.former_codes.items():
+            codes += [(documents.get(ordinal), code, reason) for code, reason in former]
+        return codes
 
     def create_aliases(self, record_file, documents):
-        aliases = []
-        for record, code in self.source_codes(documents):
+        aliases, seen = [], set()
+        for record, code, reason in self.source_codes(documents):
             record = record or record_file
-            if code == record.reference_code or len(code) > 150 or reference_code_owner(code) is not None:
+            if code in seen or code == record.reference_code or len(code) > 150:
+                continue
+            seen.add(code)
+            if reference_code_owner(code) is not None:
                 continue
             aliases.append(
                 ReferenceAlias(
@@ -402,7 +462,7 @@ class PackageImport:
                     content_type=ContentType.objects.get_for_model(type(record)),
                     object_id=record.pk,
                     archive=self.archive,
-                    reason=AliasReason.IMPORTED,
+                    reason=reason,
                 )
             )
         ReferenceAlias.objects.bulk_create(aliases)
@@ -421,6 +481,7 @@ class PackageImport:
                     "name": self.package.label,
                     "count": len(self.package.documents),
                 },
+                outcome_detail="\n".join(self.resolution.warnings),
                 agent=self.user,
             )
         )

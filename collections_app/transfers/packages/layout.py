@@ -33,6 +33,11 @@ REP_PREMIS = f"{REP}/metadata/preservation/PREMIS_rep1.xml"
 REP_DESCRIPTIVE = f"{REP}/metadata/descriptive"
 REP_DATA = f"{REP}/data"
 SCHEMAS = "schemas"
+# What the Circular's fields cannot hold (categories, opening dates, corrected page texts, ...):
+# this software's own metadata, listed in METS.xml as other descriptive metadata (``extensions``).
+EXTENSIONS = "metadata/other/kho-extensions.json"
+EXTENSIONS_MDTYPE = "KHO-EXTENSIONS"
+EXTENSIONS_VERSION = "1"
 DOCUMENTATION = "documentation"
 REQUIRED_FILES = (ROOT_METS, FILE_EAD, REP_METS)
 
@@ -104,6 +109,8 @@ def mime_type_of(name):
         return "application/octet-stream"
     if name.lower().endswith(".xml"):
         return "application/xml"
+    if name.lower().endswith(".json"):
+        return "application/json"
     return DATA_MIME_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
 
 

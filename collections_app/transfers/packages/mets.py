@@ -8,6 +8,8 @@ from .layout import (
     AIP_PROFILE,
     CSIP_NS,
     CSIP_PROFILE,
+    EXTENSIONS_MDTYPE,
+    EXTENSIONS_VERSION,
     METS_NS,
     METS_NSMAP,
     SOFTWARE_NAME,
@@ -103,12 +105,15 @@ def _header(root, header, agent_type, agent_name, with_alt_ids):
                 mets("altRecordID", element, TYPE=kind).text = str(value)
 
 
-def _md_ref(parent, entry, created, mdtype="DC", version="1.0.0"):
-    reference = mets("mdRef", parent, LOCTYPE="URL", MDTYPE=mdtype, MDTYPEVERSION=version)
+def _md_ref(parent, entry, created, mdtype="DC", version="1.0.0", other_type=None):
+    reference = mets("mdRef", parent, LOCTYPE="URL", MDTYPE=mdtype)
+    if other_type:
+        reference.set("OTHERMDTYPE", other_type)
+    reference.set("MDTYPEVERSION", version)
     reference.set(qname(XLINK_NS, "type"), "simple")
     reference.set(qname(XLINK_NS, "href"), entry.href)
     for name, value in (
-        ("MIMETYPE", "application/xml"),
+        ("MIMETYPE", mime_type_of(entry.href)),
         ("SIZE", entry.size),
         ("CREATED", created),
         ("CHECKSUMTYPE", "SHA-256"),
@@ -121,6 +126,13 @@ def _md_ref(parent, entry, created, mdtype="DC", version="1.0.0"):
 def _dmd_sec(root, entry, created, dmd_id=None):
     section = mets("dmdSec", root, ID=dmd_id or section_id(), CREATED=created, STATUS="CURRENT")
     _md_ref(section, entry, created)
+    return section.get("ID")
+
+
+def _extensions_dmd_sec(root, entry, created):
+    """The software's own metadata beside the Circular's: E-ARK's "other" metadata (MDTYPE OTHER)."""
+    section = mets("dmdSec", root, ID=section_id(), CREATED=created, STATUS="CURRENT")
+    _md_ref(section, entry, created, mdtype="OTHER", version=EXTENSIONS_VERSION, other_type=EXTENSIONS_MDTYPE)
     return section.get("ID")
 
 
@@ -157,12 +169,14 @@ def _file_group(file_sec, use, entries, created):
     return group.get("ID")
 
 
-def root_mets(header, ead, schemas, rep_mets, premis=None):
-    """The package's METS.xml: the file's EAD, the schemas, the representation and (AIP) PREMIS."""
+def root_mets(header, ead, schemas, rep_mets, premis=None, extensions=None):
+    """The package's METS.xml: the file's EAD (and extensions), the schemas, the representation, PREMIS."""
     profile = AIP_PROFILE if header.package_type == "AIP" else CSIP_PROFILE
     root = _root(header, header.objid, profile, "schemas/")
     _header(root, header, ("OTHER", "SOFTWARE"), SOFTWARE_NAME, with_alt_ids=True)
     dmd_id = _dmd_sec(root, ead, header.created)
+    if extensions is not None:
+        dmd_id = f"{dmd_id} {_extensions_dmd_sec(root, extensions, header.created)}"
     amd_id = _amd_sec(root, premis, header.created)
     file_sec = mets("fileSec", root, ID=section_id())
     schemas_group = _file_group(file_sec, "Schemas", schemas, header.created)

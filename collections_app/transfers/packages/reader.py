@@ -5,10 +5,13 @@ CSIP-profiled METS schema); the folder named by the OBJID; every file the METS f
 exists with the size and SHA-256 they state; no file is left unreferenced; the EAD files are valid
 against their schemas and their fields against the Circular's rules; each document's metadata is
 linked to its data file; data files are scans the archive can take (PDF, TIFF, JPEG, PNG); an AIP
-carries valid PREMIS. The first problem refuses the package, naming the file.
+carries valid PREMIS; the software's own metadata (``extensions``), when METS.xml lists it, names
+only the package's records and holds values the archive takes. The first problem refuses the
+package, naming the file.
 """
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -18,6 +21,7 @@ from django.utils.translation import gettext as _
 from ...ingest.scans import Refusal, check_type
 from ...vocabularies import RecordKind
 from . import layout
+from .extensions import PackageExtensions, read_extensions
 from .fields import FieldProblem, parse_document, parse_file, split_file_code
 from .sources import PackageInvalid, safe_relative
 from .xml import SchemaProblem, parse_xml, validate
@@ -25,6 +29,7 @@ from .xml import SchemaProblem, parse_xml, validate
 CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 8192
 MAX_XML_BYTES = 64 * 1024 * 1024
+MAX_EXTENSIONS_BYTES = 256 * 1024 * 1024  # corrected page texts and full texts of a whole file
 M = f"{{{layout.METS_NS}}}"
 XLINK_HREF = f"{{{layout.XLINK_NS}}}href"
 PACKAGE_TYPES = {"SIP": "sip", "AIP": "aip"}
@@ -68,6 +73,7 @@ class ParsedPackage:
     alt_ids: dict
     documents: list = field(default_factory=list)
     loose_data: list = field(default_factory=list)
+    extensions: PackageExtensions = field(default_factory=PackageExtensions)
 
     @property
     def label(self):
@@ -131,6 +137,7 @@ class PackageReader:
             alt_ids=alt_ids,
         )
         self.read_documents(rep, package)
+        self.read_extensions(root, package)
         return package
 
     # Structure -----------------------------------------------------------------------------------
@@ -432,6 +439,35 @@ class PackageReader:
         except Refusal as refusal:
             self.fail(path, str(refusal))
         return DataRef(path, self.source.size(path), sha256, mime_type)
+
+    # The software's own metadata ---------------------------------------------------------------------
+
+    def read_extensions(self, root, package):
+        """Read ``kho-extensions.json`` when METS.xml lists it; a package without it is left as it is."""
+        path = self.extensions_path(root)
+        if path is None:
+            return
+        if self.source.size(path) > MAX_EXTENSIONS_BYTES:
+            self.fail(path, _("tệp siêu dữ liệu mở rộng quá lớn (trên 256 MB)."))
+        with self.source.open(path) as handle:
+            data = handle.read()
+        try:
+            content = json.loads(data.decode("utf-8"))
+        except ValueError as error:
+            self.fail(path, _("không phải JSON hợp lệ (UTF-8): %(error)s") % {"error": error})
+        try:
+            package.extensions = read_extensions(content, package)
+        except FieldProblem as problem:
+            self.fail(path, str(problem))
+
+    def extensions_path(self, root):
+        for reference in root.iter(f"{M}mdRef"):
+            if (
+                reference.get("MDTYPE") == "OTHER"
+                and reference.get("OTHERMDTYPE") == layout.EXTENSIONS_MDTYPE
+            ):
+                return self.resolve(layout.ROOT_METS, "", reference.get(XLINK_HREF))
+        return None
 
     # Preservation metadata -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ longer matches is never packaged.
 
 import errno
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -32,6 +33,7 @@ from ...models import (
 from ...preservation import build_event, events_of
 from ...vocabularies import RecordKind
 from . import layout
+from .extensions import package_extensions
 from .fields import document_fields, file_fields
 from .mets import DocumentLink, Entry, Header, representation_mets, root_mets
 from .premis import PremisObject, premis_document
@@ -120,6 +122,7 @@ class PackageWriter:
         self.zip_name = f"{self.package_uuid.lower()}.zip"
         self.created = layout.mets_datetime()
         self.notes = []
+        self.data_paths = {}  # id of each packaged scan → its path in the package
 
     # The whole package ---------------------------------------------------------------------------
 
@@ -127,6 +130,7 @@ class PackageWriter:
         documents = list(
             self.record_file.documents.filter(deleted_at__isnull=True)
             .select_related("archive")
+            .prefetch_related("categories")
             .order_by("ordinal")
         )
         final_path = self.target_dir / self.zip_name
@@ -201,6 +205,7 @@ class PackageWriter:
         ead = self.write_xml(
             layout.FILE_EAD, _simpledc(file_fields(self.record_file, len(documents))), "ead.xsd"
         )
+        extensions = self.write_extensions(documents)
         schemas = [self.write_schema(name) for name in self.schema_names()]
         premis_entry = None
         if self.kind == PackageKind.AIP:
@@ -210,7 +215,9 @@ class PackageWriter:
                 [*self.record_events(documents), event],
             )
         self.write_xml(
-            layout.ROOT_METS, root_mets(header, ead, schemas, rep_mets, premis_entry), "mets1_12.xsd"
+            layout.ROOT_METS,
+            root_mets(header, ead, schemas, rep_mets, premis_entry, extensions),
+            "mets1_12.xsd",
         )
         return len(data_files)
 
@@ -301,6 +308,7 @@ class PackageWriter:
                     "actual": sha256.hexdigest().upper(),
                 }
             )
+        self.data_paths[data.digital_object.pk] = f"{layout.REP_DATA}/{data.archive_name}"
         return Entry(f"data/{data.archive_name}", size, sha256.hexdigest())
 
     def missing_message(self, data, error):
@@ -317,6 +325,15 @@ class PackageWriter:
         self.zip.writestr(_zip_info(f"{self.folder}/{path}", zipfile.ZIP_DEFLATED), content)
         href = path[len(relative_to) + 1 :] if relative_to else path
         return Entry(href, len(content), hashlib.sha256(content).hexdigest())
+
+    def write_extensions(self, documents):
+        """The values the Circular has no field for, as ``metadata/other/kho-extensions.json``, if any."""
+        content = package_extensions(self.record_file, documents, self.data_paths)
+        if content is None:
+            return None
+        data = json.dumps(content, ensure_ascii=False, indent=1).encode("utf-8")
+        self.zip.writestr(_zip_info(f"{self.folder}/{layout.EXTENSIONS}", zipfile.ZIP_DEFLATED), data)
+        return Entry(layout.EXTENSIONS, len(data), hashlib.sha256(data).hexdigest())
 
     def write_schema(self, name):
         content = (layout.SCHEMA_DIR / name).read_bytes()
