@@ -7,6 +7,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 from django.db import connection
+from django_tasks import task_backends
 
 from archivecms.portal.factories import archive_page, national_home
 from collections_app.factories import ArchiveFactory, current_province
@@ -121,3 +122,23 @@ def s3_storage(settings):
         yield client
     finally:
         server.stop()
+
+
+class QueuedTasks:
+    """The tasks enqueued, kept as in a queue no worker has reached yet; ``run()`` is the worker."""
+
+    def run(self):
+        backend = task_backends["default"]
+        for result in backend.results:
+            result.task.call(*result.args, **result.kwargs)
+        backend.clear()
+
+    def clear(self):
+        """Forget them, as when the worker died with them."""
+        task_backends["default"].clear()
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    return QueuedTasks()

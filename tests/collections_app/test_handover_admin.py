@@ -14,7 +14,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import InMemoryStorage, default_storage
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks import task_backends
 
 from archivecms.accounts.models import ReaderProfile
 from collections_app import signing
@@ -219,18 +218,27 @@ def stored_record(tuyen_quang, dong_nai):
         )
         for side in ("giver", "receiver")
     ]
-    return HandoverRecord.objects.create(
+    return saved_record(
+        tuyen_quang,
+        dong_nai,
         number="09/BB-LT08",
-        handed_over_on=datetime.date(2025, 7, 20),
-        giver_archive=tuyen_quang,
-        giver_name=tuyen_quang.name,
-        giver_representative="Nguyễn Văn Đức",
-        receiver_archive=dong_nai,
-        receiver_name=dong_nai.name,
-        receiver_representative="Trần Thị Ánh",
         giver_copy=names[0],
         receiver_copy=names[1],
         status=HandoverStatus.SIGNED,
+    )
+
+
+def saved_record(giver, receiver, **values):
+    """A record between two archives as the database holds it, without drawing it."""
+    return HandoverRecord.objects.create(
+        handed_over_on=datetime.date(2025, 7, 20),
+        giver_archive=giver,
+        giver_name=giver.name,
+        giver_representative="Nguyễn Văn Đức",
+        receiver_archive=receiver,
+        receiver_name=receiver.name,
+        receiver_representative="Trần Thị Ánh",
+        **values,
     )
 
 
@@ -349,20 +357,6 @@ def test_a_leader_of_neither_side_cannot_record_a_handover(client, holdings, tuy
 # Drawn and signed in the background ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def queued_tasks(settings):
-    """Tasks are kept, not run, as by a worker that has not reached them yet."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-
-
-def run_queued_tasks():
-    """What the worker does when it reaches the queued tasks."""
-    backend = task_backends["default"]
-    for result in backend.results:
-        result.task.call(*result.args, **result.kwargs)
-    backend.clear()
-
-
 def fonds_handover(tuyen_quang, dong_nai, **overrides):
     return form_data(
         **{
@@ -415,7 +409,7 @@ def test_the_record_is_drawn_in_the_background_and_its_page_follows_it(
     assert "Số biên bản “01/BB-LT08” của bên giao này đã dùng" in text(again)
     assert HandoverRecord.objects.count() == 1
 
-    run_queued_tasks()
+    queued_tasks.run()
 
     record.refresh_from_db()
     assert record.status == HandoverStatus.SIGNED and record.signed_at is not None
@@ -460,7 +454,7 @@ def test_a_drawing_whose_worker_died_may_be_drawn_again_after_an_hour(
     detail, redraw = (reverse(name, args=[record.pk]) for name in ("handover_detail", "handover_redraw"))
     response = client.post(redraw, follow=True)
     assert "đang ở trạng thái “Đang lập”, không cần lập lại" in text(response)
-    task_backends["default"].clear()  # the worker died with the task
+    queued_tasks.clear()  # the worker died with the task
 
     HandoverRecord.objects.filter(pk=record.pk).update(
         drawing_since=timezone.now() - handover.STALE_DRAWING - datetime.timedelta(minutes=1)
@@ -473,7 +467,7 @@ def test_a_drawing_whose_worker_died_may_be_drawn_again_after_an_hour(
     record.refresh_from_db()
     assert record.status == HandoverStatus.DRAWING
     assert timezone.now() - record.drawing_since < datetime.timedelta(minutes=1)
-    run_queued_tasks()
+    queued_tasks.run()
     record.refresh_from_db()
     assert record.status == HandoverStatus.SIGNED
     assert_signed_copies_download(client, record)
@@ -552,15 +546,10 @@ def test_a_failed_drawing_is_kept_with_its_message_and_drawn_again(
 
 
 def test_only_who_may_see_a_failed_record_may_draw_it_again(client, holdings, leader, tuyen_quang, dong_nai):
-    record = HandoverRecord.objects.create(
+    record = saved_record(
+        tuyen_quang,
+        dong_nai,
         number="10/BB-LT08",
-        handed_over_on=datetime.date(2025, 7, 20),
-        giver_archive=tuyen_quang,
-        giver_name=tuyen_quang.name,
-        giver_representative="Nguyễn Văn Đức",
-        receiver_archive=dong_nai,
-        receiver_name=dong_nai.name,
-        receiver_representative="Trần Thị Ánh",
         volume={"source": {"kind": "fonds", "fonds": ["LT08.P05"]}},
         status=HandoverStatus.FAILED,
         message="Lỗi thử",

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.urls import reverse
-from django_tasks import task_backends
 
 from collections_app.factories import (
     DigitalObjectFactory,
@@ -141,20 +140,6 @@ def test_only_leaders_of_the_destination_and_national_admins(client, holdings, t
     assert response.status_code == 200 and "into" in response.context["form"].errors
 
 
-@pytest.fixture
-def queued_tasks(settings):
-    """Tasks are kept, not run, as by a worker that has not reached them yet."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-
-
-def run_queued_tasks():
-    """What the worker does when it reaches the queued tasks."""
-    backend = task_backends["default"]
-    for result in backend.results:
-        result.task.call(*result.args, **result.kwargs)
-    backend.clear()
-
-
 def test_the_dry_run_runs_in_the_background_and_the_page_follows_it(
     client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
 ):
@@ -172,7 +157,7 @@ def test_the_dry_run_runs_in_the_background_and_the_page_follows_it(
     refused = client.get(reverse("merges:csv", args=[run.pk]), follow=True)
     assert "chưa có báo cáo chạy thử" in text(refused)
 
-    run_queued_tasks()
+    queued_tasks.run()
 
     page = text(client.get(reverse("merges:run", args=[run.pk])))
     assert "Mã phông “P01” đã có ở LT75" in page
@@ -188,7 +173,7 @@ def test_a_dry_run_cancelled_while_under_way_stays_cancelled(
     response = client.post(reverse("merges:cancel", args=[run.pk]), follow=True)
     assert "Đã hủy đợt hợp nhất" in text(response)
 
-    run_queued_tasks()
+    queued_tasks.run()
 
     run.refresh_from_db()
     assert run.status == MergeStatus.CANCELLED and not run.steps.exists()
@@ -231,10 +216,10 @@ def test_a_freeze_refused_after_taking_stock_again_leaves_the_former_archive_edi
     assert MergeRun.objects.get().status == MergeStatus.PLANNED
 
 
-def freeze_after_a_change(client, tuyen_quang, dong_nai):
+def freeze_after_a_change(client, tuyen_quang, dong_nai, queued_tasks):
     """A dry run done by the worker, a document added to the former archive, then the freeze."""
     run = start_run(client, tuyen_quang, dong_nai)
-    run_queued_tasks()
+    queued_tasks.run()
     DocumentFactory(file=RecordFile.objects.filter(archive=tuyen_quang).first(), ordinal=2)
     response = client.post(reverse("merges:freeze", args=[run.pk]), {"until": "", "reason": ""}, follow=True)
     return run, response
@@ -244,13 +229,13 @@ def test_a_freeze_after_holdings_changed_takes_stock_again_in_the_background(
     client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
 ):
     client.force_login(leader)
-    run, response = freeze_after_a_change(client, tuyen_quang, dong_nai)
+    run, response = freeze_after_a_change(client, tuyen_quang, dong_nai, queued_tasks)
 
     page = text(response)
     assert "đã khoanh giữ và đang kiểm kê lại" in page and 'http-equiv="refresh"' in page
     assert Archive.objects.get(pk=tuyen_quang.pk).is_frozen
     assert MergeRun.objects.get().status == MergeStatus.PLANNING
-    run_queued_tasks()
+    queued_tasks.run()
     page = text(client.get(reverse("merges:run", args=[run.pk])))
     assert "Bắt đầu chuyển" in page
     run.refresh_from_db()
@@ -262,10 +247,10 @@ def test_cancelling_while_a_freeze_takes_stock_again_unfreezes_the_former_archiv
     client, holdings, leader, tuyen_quang, dong_nai, queued_tasks
 ):
     client.force_login(leader)
-    run, _response = freeze_after_a_change(client, tuyen_quang, dong_nai)
+    run, _response = freeze_after_a_change(client, tuyen_quang, dong_nai, queued_tasks)
 
     client.post(reverse("merges:cancel", args=[run.pk]))
-    run_queued_tasks()
+    queued_tasks.run()
 
     assert MergeRun.objects.get().status == MergeStatus.CANCELLED
     assert not Archive.objects.get(pk=tuyen_quang.pk).is_frozen
